@@ -1,0 +1,1 @@
+"""API openapi (being built)."""

@@ -1,0 +1,1 @@
+"""API tickets (being built)."""

@@ -1,0 +1,66 @@
+"""Staff sign-in and sign-out."""
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from helpdesk.auth import bp
+from helpdesk.auth.forms import LoginForm
+from helpdesk.extensions import db
+from helpdesk.models import STAFF_REALM
+from helpdesk.services.auth import authenticate
+
+
+def home_for(user) -> str:
+    """Where a signed-in user starts."""
+    if user.role == "agent":
+        return url_for("agent.queue")
+    if user.role in ("supervisor", "admin"):
+        return url_for("supervisor.dashboard")
+    return url_for("portal.tickets", client_slug=user.client.slug)
+
+
+def safe_next(target: str | None) -> str | None:
+    """A same-site relative path from ?next=, or None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.netloc and not parts.scheme else None
+
+
+@bp.route("/")
+def index():
+    """Staff home: straight to the right page, or to sign-in."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in agents, supervisors and admins."""
+    if current_user.is_authenticated and current_user.realm == STAFF_REALM:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(
+            db.session, email=form.email.data, password=form.password.data, realm=STAFF_REALM
+        )
+        if user is None:
+            # Same words whether or not the e-mail exists.
+            flash(_("Wrong e-mail or password."), "error")
+        else:
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")) or home_for(user))
+    return render_template(
+        "auth/login.html", form=form
+    ), 200 if request.method == "GET" or not form.errors else 422
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    """Sign out and return to the sign-in page."""
+    logout_user()
+    return redirect(url_for("auth.login"))

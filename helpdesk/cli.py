@@ -1,0 +1,41 @@
+"""Flask CLI commands: provision, demo (more groups join in later issues)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from flask import Flask
+
+DEMO_FILE = Path(__file__).parent / "demo" / "demo.yaml"
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app."""
+
+    @app.cli.command("provision")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def provision_command(path: Path) -> None:
+        """Load a provisioning YAML file (idempotent upsert by slug / e-mail)."""
+        from helpdesk.extensions import db
+        from helpdesk.services.provisioning import ProvisioningError, provision_file
+
+        try:
+            report = provision_file(db.session, path, now=datetime.now(UTC))
+        except ProvisioningError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        for line in report.lines() or ["nothing changed"]:
+            click.echo(line)
+
+    @app.cli.command("demo")
+    @click.option("--tickets", default=300, show_default=True, help="Sample tickets to create.")
+    def demo_command(tickets: int) -> None:
+        """Load the bundled demo world and sample tickets (skips tickets if any exist)."""
+        from helpdesk.extensions import db
+        from helpdesk.services.demo import load_demo
+
+        for line in load_demo(db.session, tickets=tickets, now=datetime.now(UTC)):
+            click.echo(line)

@@ -1,0 +1,7 @@
+"""The customer portal of each client, under /c/<client-slug>/."""
+
+from flask import Blueprint
+
+bp = Blueprint("portal", __name__)
+
+from helpdesk.portal import routes  # noqa: E402,F401

@@ -1,0 +1,47 @@
+"""The one adapter through which services tell connected clients what changed.
+
+Called after the transaction commits, so nobody hears of a change that was rolled
+back. With a message queue configured, emits reach every server process.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from helpdesk.extensions import socketio
+from helpdesk.models import Message, Ticket
+from helpdesk.realtime import rooms
+from helpdesk.serializers import message_json, ticket_json
+
+log = logging.getLogger(__name__)
+
+
+def emit(event: str, payload: dict, *, to: str | list[str]) -> None:
+    """Emit to one or more rooms; a delivery failure never undoes the stored change."""
+    try:
+        socketio.emit(event, payload, to=to)
+    except Exception:  # the state change is committed; losing a live push is logged
+        log.exception("could not publish %s", event)
+
+
+def message_added(ticket: Ticket, message: Message) -> None:
+    """A new thread entry: public ones to the ticket room, notes to staff only."""
+    payload = {"ticket_id": ticket.id, "message": message_json(message)}
+    room = rooms.ticket_staff_room(ticket.id) if message.internal else rooms.ticket_room(ticket.id)
+    emit("message", payload, to=room)
+
+
+def ticket_changed(ticket: Ticket, why: str) -> None:
+    """A ticket was created or changed: its room and the agents' queue hear of it."""
+    payload = {"ticket": ticket_json(ticket), "change": why}
+    emit("ticket_updated", payload, to=[rooms.ticket_room(ticket.id), rooms.agents_room()])
+
+
+def ticket_assigned(ticket: Ticket) -> None:
+    """Tell the assignee a ticket is theirs."""
+    if ticket.assignee_id:
+        emit(
+            "ticket_assigned",
+            {"ticket": ticket_json(ticket)},
+            to=rooms.user_room(ticket.assignee_id),
+        )

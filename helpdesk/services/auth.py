@@ -1,0 +1,70 @@
+"""Authentication: passwords per realm, hashed API tokens, client intake tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
+
+from helpdesk.models import STAFF_REALM, ApiToken, Client, User
+
+TOKEN_LIFETIME = timedelta(days=30)
+# Checked when no user matches so a failed login costs the same either way.
+_DUMMY_HASH = "scrypt:32768:8:1$abcdefghijklmnop$" + "0" * 128
+
+
+def token_digest(token: str) -> str:
+    """The stored form of a token: SHA-256 hex (tokens are long random strings)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def authenticate(session: Session, *, email: str, password: str, realm: int | None) -> User | None:
+    """The active user with these credentials in the realm (None: any realm), else None."""
+    email = (email or "").strip().lower()
+    if not email or not password or len(email) > 254 or len(password) > 1024:
+        check_password_hash(_DUMMY_HASH, "x")
+        return None
+    stmt = select(User).where(User.email == email, User.active.is_(True))
+    if realm is not None:
+        stmt = stmt.where(User.realm == realm)
+    matches = [u for u in session.scalars(stmt) if u.check_password(password)]
+    if not matches:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    # One person may be a customer of several clients; staff win, else the only match.
+    staff = [u for u in matches if u.realm == STAFF_REALM]
+    if staff:
+        return staff[0]
+    return matches[0] if len(matches) == 1 else None
+
+
+def issue_token(session: Session, user: User, *, now: datetime) -> str:
+    """Create a user API token; only its digest is stored."""
+    token = "hdu_" + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            user=user,
+            token_hash=token_digest(token),
+            created_at=now,
+            expires_at=now + TOKEN_LIFETIME,
+        )
+    )
+    session.commit()
+    return token
+
+
+def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
+    """The active user a live API token belongs to."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    if row is None or row.expires_at <= now or not row.user.active:
+        return None
+    return row.user
+
+
+def client_for_intake_token(session: Session, token: str) -> Client | None:
+    """The client whose intake token this is."""
+    return session.scalar(select(Client).where(Client.intake_token_hash == token_digest(token)))

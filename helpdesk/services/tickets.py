@@ -1,0 +1,337 @@
+"""Ticket use cases: file, reply or note, update; each one transaction, then publish."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from helpdesk.i18n import normalize_locale
+from helpdesk.models import (
+    CHANNELS,
+    PRIORITIES,
+    STATUSES,
+    Client,
+    Message,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from helpdesk.realtime import publish
+from helpdesk.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from helpdesk.services.scope import agent_serves, is_staff_of
+
+SUBJECT_MAX = 200
+BODY_MAX = 20_000
+CATEGORY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+CLIENT_MSG_ID_MAX = 64
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def _clean_text(value: object, *, field: str, limit: int, errors: dict, required=True) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[field] = _l("Must be text.")
+        return ""
+    # NUL bytes are rejected by PostgreSQL text columns; strip them everywhere for one behaviour.
+    text = value.replace("\x00", "").strip()
+    if required and not text:
+        errors[field] = _l("This field is required.")
+    elif len(text) > limit:
+        errors[field] = _l("Must be at most %(limit)d characters.", limit=limit)
+    return text
+
+
+def check_category(value: str | None, errors: dict) -> str | None:
+    """A valid category (skill) name or None; records an error otherwise."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not CATEGORY_RE.match(value):
+        errors["category"] = _l("Use lowercase letters, digits, - or _ (at most 40).")
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """What a customer (or an integration on their behalf) files."""
+
+    subject: str
+    body: str
+    priority: str = "normal"
+    channel: str = "portal"
+    locale: str | None = None
+    category: str | None = None
+
+
+def validate_new_ticket(cmd: NewTicket, client: Client) -> NewTicket:
+    """The command with cleaned values, or ValidationFailed naming every bad field."""
+    errors: dict[str, Any] = {}
+    subject = _clean_text(cmd.subject, field="subject", limit=SUBJECT_MAX, errors=errors)
+    body = _clean_text(cmd.body, field="body", limit=BODY_MAX, errors=errors)
+    if cmd.priority not in PRIORITIES:
+        errors["priority"] = _l("Choose one of: %(choices)s.", choices=", ".join(PRIORITIES))
+    if cmd.channel not in CHANNELS:
+        errors["channel"] = _l("Unknown channel.")
+    locale = client.default_locale
+    if cmd.locale not in (None, ""):
+        locale = normalize_locale(cmd.locale) if isinstance(cmd.locale, str) else None
+        if locale is None:
+            errors["locale"] = _l("Unknown locale.")
+    category = check_category(cmd.category, errors)
+    if errors:
+        raise ValidationFailed(_l("The ticket has invalid fields."), fields=errors)
+    return NewTicket(subject, body, cmd.priority, cmd.channel, locale, category)
+
+
+def record_event(
+    session: Session, ticket: Ticket, kind: str, *, actor: User | None, now: datetime, **data
+) -> TicketEvent:
+    """Append an event to the ticket's log (never updated afterwards)."""
+    event = TicketEvent(ticket=ticket, kind=kind, actor=actor, at=now, data=data)
+    session.add(event)
+    return event
+
+
+def _next_number(session: Session, client: Client) -> int:
+    # One UPDATE ... RETURNING: concurrent intakes get distinct numbers on both databases.
+    stmt = (
+        update(Client)
+        .where(Client.id == client.id)
+        .values(ticket_seq=Client.ticket_seq + 1)
+        .returning(Client.ticket_seq)
+    )
+    return session.execute(stmt).scalar_one()
+
+
+def create_ticket(
+    session: Session,
+    *,
+    client: Client,
+    requester: User,
+    cmd: NewTicket,
+    now: datetime,
+    commit: bool = True,
+) -> Ticket:
+    """File a ticket for `requester` of `client`; records the `created` event."""
+    if requester.role != "customer" or requester.client_id != client.id:
+        raise NotFound(_l("No such requester for this client."))
+    cmd = validate_new_ticket(cmd, client)
+    ticket = Ticket(
+        client=client,
+        number=_next_number(session, client),
+        subject=cmd.subject,
+        body=cmd.body,
+        status="new",
+        priority=cmd.priority,
+        channel=cmd.channel,
+        locale=cmd.locale,
+        category=cmd.category,
+        requester=requester,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    record_event(session, ticket, "created", actor=requester, now=now, channel=cmd.channel)
+    session.flush()
+    if commit:
+        session.commit()
+        publish.ticket_changed(ticket, "created")
+    return ticket
+
+
+def find_message_by_client_id(
+    session: Session, ticket: Ticket, author: User, client_msg_id: str
+) -> Message | None:
+    """The message this author already sent with this client_msg_id, if any."""
+    return session.scalar(
+        select(Message).where(
+            Message.ticket_id == ticket.id,
+            Message.author_id == author.id,
+            Message.client_msg_id == client_msg_id,
+        )
+    )
+
+
+def add_message(
+    session: Session,
+    *,
+    ticket: Ticket,
+    author: User,
+    body: object,
+    now: datetime,
+    internal: bool = False,
+    channel: str = "portal",
+    client_msg_id: str | None = None,
+) -> Message:
+    """Add a reply, internal note or chat line, moving the status as a help desk should.
+
+    A staff public reply opens a new ticket; a customer reply reopens a pending or
+    solved one. Closed tickets take no messages. A repeated `client_msg_id` from the
+    same author returns the message stored the first time.
+    """
+    errors: dict[str, Any] = {}
+    text = _clean_text(body, field="body", limit=BODY_MAX, errors=errors)
+    if client_msg_id is not None and (
+        not isinstance(client_msg_id, str) or not 0 < len(client_msg_id) <= CLIENT_MSG_ID_MAX
+    ):
+        errors["client_msg_id"] = _l("Must be text of 1 to %(limit)d characters.", limit=64)
+    if channel not in CHANNELS:
+        errors["channel"] = _l("Unknown channel.")
+    if errors:
+        raise ValidationFailed(_l("The message has invalid fields."), fields=errors)
+    staff = is_staff_of(author, ticket)
+    if internal and not staff:
+        raise Forbidden(_l("Only agents can write internal notes."))
+    if not staff and author.id != ticket.requester_id:
+        raise Forbidden(_l("You cannot reply to this ticket."))
+    if ticket.status == "closed":
+        raise Conflict(_l("This ticket is closed; please file a new one."), code="ticket_closed")
+    if client_msg_id:
+        existing = find_message_by_client_id(session, ticket, author, client_msg_id)
+        if existing is not None:
+            return existing
+
+    kind = "note" if internal else ("chat" if channel == "chat" else "reply")
+    message = Message(
+        ticket=ticket,
+        author=author,
+        kind=kind,
+        internal=bool(internal),
+        body=text,
+        channel=channel,
+        client_msg_id=client_msg_id,
+        created_at=now,
+    )
+    session.add(message)
+    old_status = ticket.status
+    if not internal:
+        if staff and ticket.status == "new":
+            ticket.status = "open"
+        elif not staff and ticket.status in ("pending", "solved"):
+            ticket.status = "open"
+            ticket.solved_at = None
+    ticket.updated_at = now
+    session.flush()
+    record_event(
+        session,
+        ticket,
+        "note_added" if internal else "message_added",
+        actor=author,
+        now=now,
+        message_id=message.id,
+    )
+    if ticket.status != old_status:
+        record_event(
+            session,
+            ticket,
+            "status_changed",
+            actor=author,
+            now=now,
+            old=old_status,
+            new=ticket.status,
+            why="reply",
+        )
+    session.commit()
+    publish.message_added(ticket, message)
+    if ticket.status != old_status:
+        publish.ticket_changed(ticket, "updated")
+    return message
+
+
+def update_ticket(
+    session: Session,
+    *,
+    ticket: Ticket,
+    actor: User,
+    now: datetime,
+    status: str = UNSET,
+    priority: str = UNSET,
+    assignee_id: int | None = UNSET,
+) -> Ticket:
+    """Change status, priority or assignee as staff; each change is an event."""
+    if not is_staff_of(actor, ticket):
+        raise Forbidden(_l("Only agents can change tickets."))
+    errors: dict[str, Any] = {}
+    if status is not UNSET and status not in STATUSES:
+        errors["status"] = _l("Choose one of: %(choices)s.", choices=", ".join(STATUSES))
+    if priority is not UNSET and priority not in PRIORITIES:
+        errors["priority"] = _l("Choose one of: %(choices)s.", choices=", ".join(PRIORITIES))
+    assignee = None
+    if assignee_id is not UNSET and assignee_id is not None:
+        if not isinstance(assignee_id, int) or isinstance(assignee_id, bool):
+            errors["assignee_id"] = _l("Must be an agent id or null.")
+        else:
+            assignee = session.get(User, assignee_id) if 0 < assignee_id < 2**63 else None
+            if assignee is None or not agent_serves(assignee, ticket.client_id):
+                errors["assignee_id"] = _l("No agent with this id serves this client.")
+    if errors:
+        raise ValidationFailed(_l("The change has invalid fields."), fields=errors)
+    if ticket.status == "closed" and status is not UNSET and status != "closed":
+        raise Conflict(_l("A closed ticket cannot be reopened."), code="ticket_closed")
+
+    changed = False
+    if status is not UNSET and status != ticket.status:
+        record_event(
+            session,
+            ticket,
+            "status_changed",
+            actor=actor,
+            now=now,
+            old=ticket.status,
+            new=status,
+            why="manual",
+        )
+        ticket.status = status
+        ticket.solved_at = (
+            now if status == "solved" else (ticket.solved_at if status == "closed" else None)
+        )
+        changed = True
+    if priority is not UNSET and priority != ticket.priority:
+        record_event(
+            session,
+            ticket,
+            "priority_changed",
+            actor=actor,
+            now=now,
+            old=ticket.priority,
+            new=priority,
+        )
+        ticket.priority = priority
+        changed = True
+    newly_assigned = False
+    if assignee_id is not UNSET and assignee_id != ticket.assignee_id:
+        record_event(
+            session,
+            ticket,
+            "assigned",
+            actor=actor,
+            now=now,
+            old=ticket.assignee_id,
+            new=assignee_id,
+            why="manual",
+        )
+        ticket.assignee = assignee
+        ticket.assignee_id = assignee_id
+        newly_assigned = assignee_id is not None
+        changed = True
+    if changed:
+        ticket.updated_at = now
+        session.commit()
+        publish.ticket_changed(ticket, "updated")
+        if newly_assigned:
+            publish.ticket_assigned(ticket)
+    return ticket

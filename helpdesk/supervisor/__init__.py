@@ -1,0 +1,7 @@
+"""Supervisor pages: the client's tickets and metrics dashboard."""
+
+from flask import Blueprint
+
+bp = Blueprint("supervisor", __name__)
+
+from helpdesk.supervisor import routes  # noqa: E402,F401

@@ -1,0 +1,9 @@
+"""Supervisor routes."""
+
+from helpdesk.supervisor import bp
+
+
+@bp.route("/")
+def dashboard():
+    """The dashboard."""
+    return "dashboard"

@@ -1,0 +1,174 @@
+"""Fixtures: the app on SQLite or DATABASE_URL, a database cleaned per test, factories, logins."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from config import TestConfig
+from helpdesk import create_app
+from helpdesk.extensions import db
+from helpdesk.models import STAFF_REALM, AgentLanguage, AgentSkill, Client, Site, User
+from helpdesk.services.auth import token_digest
+from helpdesk.services.tickets import NewTicket, create_ticket
+
+NOW = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)  # a Monday
+
+
+def _test_database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    # A file, not :memory:, so threads and the test client share one database.
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The app with TestConfig, schema created once for the session."""
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = _test_database_url(tmp_path_factory)
+
+    app = create_app(Config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db_session(app):
+    """The app's session inside an app context; every table is emptied after the test."""
+    ctx = app.app_context()
+    ctx.push()
+    yield db.session
+    db.session.rollback()
+    tables = [t.name for t in db.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in reversed(tables):
+            db.session.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (table names from metadata)
+    db.session.commit()
+    db.session.remove()
+    ctx.pop()
+
+
+@pytest.fixture
+def client(app, db_session):
+    """A test client (the name Flask's docs use); db_session guarantees cleanup."""
+    return app.test_client()
+
+
+@pytest.fixture
+def now():
+    """The frozen clock tests pass to services."""
+    return NOW
+
+
+class Factory:
+    """Tenant-aware builders for test data; each returns a committed object."""
+
+    def __init__(self, session, now):
+        self.session = session
+        self.now = now
+        self._seq = itertools.count(1)
+
+    def client(self, slug: str | None = None, **kw) -> Client:
+        n = next(self._seq)
+        slug = slug or f"client{n}"
+        token = kw.pop("intake_token", f"{slug}-intake-token")
+        obj = Client(
+            slug=slug,
+            name=kw.pop("name", slug.title()),
+            timezone=kw.pop("timezone", "America/New_York"),
+            default_locale=kw.pop("default_locale", "en"),
+            intake_token_hash=token_digest(token),
+            **kw,
+        )
+        self.session.add(obj)
+        self.session.commit()
+        return obj
+
+    def site(self, slug: str | None = None, **kw) -> Site:
+        slug = slug or f"site{next(self._seq)}"
+        obj = Site(
+            slug=slug, name=kw.pop("name", slug.title()), timezone=kw.pop("timezone", "UTC"), **kw
+        )
+        self.session.add(obj)
+        self.session.commit()
+        return obj
+
+    def _user(self, role: str, *, client=None, email=None, password="pw", **kw) -> User:
+        n = next(self._seq)
+        user = User(
+            role=role,
+            email=email or f"{role}{n}@example.test",
+            name=kw.pop("name", f"{role.title()} {n}"),
+            client=client,
+            realm=client.id if role == "customer" else STAFF_REALM,
+            **kw,
+        )
+        user.set_password(password)
+        self.session.add(user)
+        self.session.commit()
+        return user
+
+    def customer(self, client: Client, **kw) -> User:
+        return self._user("customer", client=client, **kw)
+
+    def supervisor(self, client: Client, **kw) -> User:
+        return self._user("supervisor", client=client, **kw)
+
+    def admin(self, **kw) -> User:
+        return self._user("admin", **kw)
+
+    def agent(self, clients=(), *, languages=("en",), skills=(), **kw) -> User:
+        kw.setdefault("capacity", 5)
+        user = self._user("agent", **kw)
+        user.served_clients = list(clients)
+        user.languages = [AgentLanguage(language=code) for code in languages]
+        user.skills = [AgentSkill(skill=s) for s in skills]
+        self.session.commit()
+        return user
+
+    def ticket(self, client: Client, requester: User | None = None, **kw):
+        requester = requester or self.customer(client)
+        cmd = NewTicket(
+            subject=kw.pop("subject", "Printer on fire"),
+            body=kw.pop("body", "It smells of toner."),
+            **kw,
+        )
+        return create_ticket(
+            self.session, client=client, requester=requester, cmd=cmd, now=self.now
+        )
+
+
+@pytest.fixture
+def factory(db_session, now):
+    """Builders for clients, users and tickets."""
+    return Factory(db_session, now)
+
+
+def login(http, user: User, password: str = "pw"):
+    """Sign in through the real form: the client's portal for customers, /login for staff."""
+    url = f"/c/{user.client.slug}/login" if user.role == "customer" else "/login"
+    response = http.post(url, data={"email": user.email, "password": password})
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+    return response
+
+
+def api_token(http, user: User, password: str = "pw") -> dict:
+    """Authorization headers carrying a fresh user token."""
+    response = http.post("/api/v1/auth/token", json={"email": user.email, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}

@@ -1,0 +1,13 @@
+"""Entry point: `flask --app wsgi ...` for commands; `python wsgi.py` serves HTTP and Socket.IO."""
+
+import os
+
+from helpdesk import create_app
+from helpdesk.extensions import socketio
+
+app = create_app()
+
+if __name__ == "__main__":
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
