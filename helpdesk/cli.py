@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import yaml
 from flask import Flask
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.yaml"
@@ -32,10 +33,24 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("demo")
     @click.option("--tickets", default=300, show_default=True, help="Sample tickets to create.")
-    def demo_command(tickets: int) -> None:
+    @click.option(
+        "--if-empty",
+        is_flag=True,
+        help="Only when the database holds no clients yet, or only the demo's (make run).",
+    )
+    def demo_command(tickets: int, if_empty: bool) -> None:
         """Load the bundled demo world and sample tickets (skips tickets if any exist)."""
+        from sqlalchemy import select
+
         from helpdesk.extensions import db
+        from helpdesk.models import Client
         from helpdesk.services.demo import load_demo
+
+        if if_empty:
+            demo_slugs = {c["slug"] for c in yaml.safe_load(DEMO_FILE.read_text())["clients"]}
+            if set(db.session.scalars(select(Client.slug))) - demo_slugs:
+                click.echo("The database holds other clients: demo data not loaded.")
+                return
 
         for line in load_demo(db.session, tickets=tickets, now=datetime.now(UTC)):
             click.echo(line)
