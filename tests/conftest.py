@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from config import TestConfig
 from helpdesk import create_app
@@ -17,6 +18,8 @@ from helpdesk.services.auth import token_digest
 from helpdesk.services.tickets import NewTicket, create_ticket
 
 NOW = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)  # a Monday
+# Hashed once with few rounds: real scrypt per factory user would dominate the suite's time.
+_PASSWORD_HASHES = {"pw": generate_password_hash("pw", method="pbkdf2:sha256:1000")}
 
 
 def _test_database_url(tmp_path_factory) -> str:
@@ -118,7 +121,9 @@ class Factory:
             realm=client.id if role == "customer" else STAFF_REALM,
             **kw,
         )
-        user.set_password(password)
+        if password not in _PASSWORD_HASHES:
+            _PASSWORD_HASHES[password] = generate_password_hash(password, "pbkdf2:sha256:1000")
+        user.password_hash = _PASSWORD_HASHES[password]
         self.session.add(user)
         self.session.commit()
         return user

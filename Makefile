@@ -1,0 +1,54 @@
+# Helpdesk: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format translations extract-messages install install-dev bench clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.dev-installed
+
+# Compiled catalogs are build output (.mo files are not committed).
+translations: $(VENV)/.installed
+	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(VENV)/bin/pybabel compile -q -d translations; fi
+
+extract-messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+
+run: $(VENV)/.installed translations
+	$(FLASK) db upgrade
+	$(FLASK) demo --if-empty
+	HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py
+
+test: $(VENV)/.dev-installed translations
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(VENV)/.dev-installed
+	$(PY) bench/intake.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
