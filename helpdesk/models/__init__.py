@@ -1,6 +1,7 @@
 """The models, one module per aggregate; importing this package registers them all."""
 
 from helpdesk.models.sites import Site
+from helpdesk.models.sla import CLOCK_STATES, SlaClock
 from helpdesk.models.tenancy import ESCALATIONS, PRIORITIES, Calendar, Client, SlaTarget
 from helpdesk.models.tickets import (
     CHANNELS,
@@ -22,6 +23,8 @@ from helpdesk.models.users import (
 )
 
 __all__ = [
+    "CLOCK_STATES",
+    "SlaClock",
     "CHANNELS",
     "ESCALATIONS",
     "PRESENCE",

@@ -70,6 +70,9 @@ class Ticket(db.Model):
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
+    sla_clocks = relationship(
+        "SlaClock", back_populates="ticket", order_by="SlaClock.id", cascade="all, delete-orphan"
+    )
 
     @property
     def reference(self) -> str:
