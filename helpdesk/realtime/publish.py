@@ -11,7 +11,7 @@ import logging
 from helpdesk.extensions import socketio
 from helpdesk.models import Message, Ticket
 from helpdesk.realtime import rooms
-from helpdesk.serializers import message_json, ticket_json
+from helpdesk.serializers import iso, message_json, ticket_json
 
 log = logging.getLogger(__name__)
 
@@ -45,3 +45,18 @@ def ticket_assigned(ticket: Ticket) -> None:
             {"ticket": ticket_json(ticket)},
             to=rooms.user_room(ticket.assignee_id),
         )
+
+
+def sla_alert(kind: str, clock) -> None:
+    """`sla_warning` or `sla_breach` to the assignee and the client's supervisors."""
+    ticket = clock.ticket
+    payload = {
+        "ticket_id": ticket.id,
+        "reference": ticket.reference,
+        "metric": clock.metric,
+        "due_at": iso(clock.due_at),
+    }
+    targets = [rooms.supervisors_room(ticket.client_id), rooms.ticket_staff_room(ticket.id)]
+    if ticket.assignee_id:
+        targets.append(rooms.user_room(ticket.assignee_id))
+    emit(kind, payload, to=targets)

@@ -23,6 +23,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.realtime import publish
+from helpdesk.services import sla
 from helpdesk.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from helpdesk.services.scope import agent_serves, is_staff_of
 
@@ -147,6 +148,7 @@ def create_ticket(
     session.add(ticket)
     record_event(session, ticket, "created", actor=requester, now=now, channel=cmd.channel)
     session.flush()
+    sla.start_ticket_clocks(session, ticket, now=now)
     if commit:
         session.commit()
         publish.ticket_changed(ticket, "created")
@@ -245,6 +247,8 @@ def add_message(
             new=ticket.status,
             why="reply",
         )
+        sla.on_status_change(session, ticket, old_status, ticket.status, now=now, actor=author)
+    sla.on_message(session, ticket, message, now=now)
     session.commit()
     publish.message_added(ticket, message)
     if ticket.status != old_status:
@@ -295,7 +299,8 @@ def update_ticket(
             new=status,
             why="manual",
         )
-        ticket.status = status
+        old_status, ticket.status = ticket.status, status
+        sla.on_status_change(session, ticket, old_status, status, now=now, actor=actor)
         ticket.solved_at = (
             now if status == "solved" else (ticket.solved_at if status == "closed" else None)
         )
@@ -311,6 +316,7 @@ def update_ticket(
             new=priority,
         )
         ticket.priority = priority
+        sla.on_priority_change(session, ticket, now=now, actor=actor)
         changed = True
     newly_assigned = False
     if assignee_id is not UNSET and assignee_id != ticket.assignee_id:

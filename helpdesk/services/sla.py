@@ -1,0 +1,326 @@
+"""SLA use cases: start, pause, resume, fulfil and recompute clocks; scan for warnings and breaches.
+
+Clock changes happen inside the caller's transaction (ticket services call these
+before they commit); every change is a TicketEvent. The scanner commits per clock
+with conditional updates, so several processes can scan at once and each warning
+and breach is written exactly once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from helpdesk.domain.calendar import BusinessCalendar
+from helpdesk.domain.sla import business_minutes, clock_times
+from helpdesk.models import Calendar, Message, SlaClock, SlaTarget, Ticket, TicketEvent
+from helpdesk.realtime import publish
+from helpdesk.serializers import iso
+from helpdesk.services.escalation import escalate
+
+METRIC_FIELDS = {
+    "first_response": "first_response",
+    "next_response": "next_response",
+    "resolution": "resolution",
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _calendar(timezone: str, hours_key: str, holidays_key: tuple[str, ...]) -> BusinessCalendar:
+    return BusinessCalendar.from_spec(timezone, json.loads(hours_key), list(holidays_key))
+
+
+def business_calendar(calendar: Calendar | None) -> BusinessCalendar:
+    """The domain calendar for a stored one (None: 24x7), cached by content."""
+    if calendar is None:
+        return BusinessCalendar.always()
+    return _calendar(
+        calendar.timezone,
+        json.dumps(calendar.hours, sort_keys=True),
+        tuple(sorted(calendar.holidays or [])),
+    )
+
+
+def policy_target(session: Session, client_id: int, priority: str) -> SlaTarget | None:
+    """The client's SLA targets for a priority, if it has any."""
+    return session.scalar(
+        select(SlaTarget).where(SlaTarget.client_id == client_id, SlaTarget.priority == priority)
+    )
+
+
+def _pauses(clock: SlaClock) -> list[tuple[datetime, datetime | None]]:
+    return [
+        (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None)
+        for a, b in clock.pauses or []
+    ]
+
+
+def _set_pauses(clock: SlaClock, pauses) -> None:
+    clock.pauses = [[iso(a), iso(b) if b else None] for a, b in pauses]
+
+
+def _recompute(clock: SlaClock) -> None:
+    cal = business_calendar(clock.calendar)
+    times = clock_times(cal, clock.started_at, clock.target_minutes, _pauses(clock))
+    clock.warn_at, clock.due_at = times.warn_at, times.due_at
+
+
+def _event(session, ticket, kind, clock, now, actor=None, **data) -> None:
+    data = {"metric": clock.metric, "cycle": clock.cycle, "due_at": iso(clock.due_at), **data}
+    session.add(TicketEvent(ticket=ticket, kind=kind, actor=actor, at=now, data=data))
+
+
+def _new_clock(session, ticket, metric, target, started_at, now, cycle=1) -> SlaClock:
+    clock = SlaClock(
+        ticket=ticket,
+        client_id=ticket.client_id,
+        metric=metric,
+        cycle=cycle,
+        state="active",
+        target_minutes=getattr(target, METRIC_FIELDS[metric]),
+        calendar=target.calendar,
+        calendar_id=target.calendar_id,
+        started_at=started_at,
+        pauses=[],
+    )
+    if ticket.status == "pending":
+        clock.paused_since = now
+        _set_pauses(clock, [(now, None)])
+    _recompute(clock)
+    session.add(clock)
+    _event(
+        session,
+        ticket,
+        "sla_started",
+        clock,
+        now,
+        target_minutes=clock.target_minutes,
+        calendar=clock.calendar.name if clock.calendar else "24x7",
+    )
+    return clock
+
+
+def clocks_of(ticket: Ticket, metric: str | None = None, *, live: bool = True) -> list[SlaClock]:
+    """The ticket's clocks, optionally of one metric; `live` keeps active and missed unfulfilled."""
+    out = []
+    for clock in ticket.sla_clocks:
+        if metric and clock.metric != metric:
+            continue
+        if live and (clock.state not in ("active", "missed") or clock.fulfilled_at is not None):
+            continue
+        out.append(clock)
+    return out
+
+
+def start_ticket_clocks(session: Session, ticket: Ticket, *, now: datetime) -> None:
+    """Start first-response and resolution clocks at creation, if the client has a policy."""
+    target = policy_target(session, ticket.client_id, ticket.priority)
+    if target is None:
+        return
+    for metric in ("first_response", "resolution"):
+        _new_clock(session, ticket, metric, target, ticket.created_at, now)
+
+
+def _fulfil(session, ticket, clock, now, actor) -> None:
+    clock.fulfilled_at = now
+    pauses = [(a, b or now) for a, b in _pauses(clock)]
+    clock.business_minutes = business_minutes(
+        business_calendar(clock.calendar), clock.started_at, now, pauses
+    )
+    if clock.state == "active":
+        clock.state = "hit" if clock.due_at is None or now <= clock.due_at else "missed"
+    clock.paused_since = None
+    _set_pauses(clock, pauses)
+    _event(
+        session,
+        ticket,
+        "sla_fulfilled",
+        clock,
+        now,
+        actor=actor,
+        state=clock.state,
+        business_minutes=round(clock.business_minutes, 2),
+    )
+
+
+def on_message(session: Session, ticket: Ticket, message: Message, *, now: datetime) -> None:
+    """A public staff reply fulfils response clocks; a later customer message starts the next."""
+    if message.internal or message.kind in ("note", "system") or message.author is None:
+        return
+    if message.author_id == ticket.requester_id:
+        answered = any(c.metric == "first_response" and c.fulfilled_at for c in ticket.sla_clocks)
+        waiting = clocks_of(ticket, "next_response")
+        if answered and not waiting and ticket.is_open:
+            target = policy_target(session, ticket.client_id, ticket.priority)
+            if target is not None:
+                cycle = 1 + sum(c.metric == "next_response" for c in ticket.sla_clocks)
+                _new_clock(
+                    session, ticket, "next_response", target, message.created_at, now, cycle=cycle
+                )
+        return
+    if message.author.role in ("agent", "admin"):
+        for clock in clocks_of(ticket, "first_response") + clocks_of(ticket, "next_response"):
+            _fulfil(session, ticket, clock, now, message.author)
+
+
+def _pause(session, ticket, clock, now, actor) -> None:
+    if clock.paused_since is not None:
+        return
+    clock.paused_since = now
+    _set_pauses(clock, [*_pauses(clock), (now, None)])
+    _recompute(clock)
+    _event(session, ticket, "sla_paused", clock, now, actor=actor)
+
+
+def _resume(session, ticket, clock, now, actor) -> None:
+    if clock.paused_since is None:
+        return
+    pauses = [(a, b or now) for a, b in _pauses(clock)]
+    cal = business_calendar(clock.calendar)
+    paused_minutes = business_minutes(cal, clock.paused_since, now)
+    clock.paused_since = None
+    _set_pauses(clock, pauses)
+    _recompute(clock)
+    _event(
+        session,
+        ticket,
+        "sla_resumed",
+        clock,
+        now,
+        actor=actor,
+        paused_business_minutes=round(paused_minutes, 2),
+    )
+
+
+def on_status_change(
+    session: Session, ticket: Ticket, old: str, new: str, *, now: datetime, actor=None
+) -> None:
+    """Pending pauses live clocks, leaving it resumes them; solving fulfils resolution.
+
+    Reopening a solved ticket resumes its resolution clock, the solved time paused.
+    """
+    if old == new:
+        return
+    if new == "pending":
+        for clock in clocks_of(ticket):
+            _pause(session, ticket, clock, now, actor)
+    elif old == "pending":
+        for clock in clocks_of(ticket):
+            _resume(session, ticket, clock, now, actor)
+    if new in ("solved", "closed") and old not in ("solved", "closed"):
+        for clock in clocks_of(ticket):
+            if clock.metric == "resolution":
+                _fulfil(session, ticket, clock, now, actor)
+            else:
+                clock.state = "cancelled" if clock.state == "active" else clock.state
+                clock.paused_since = None
+                _set_pauses(clock, [(a, b or now) for a, b in _pauses(clock)])
+                _event(session, ticket, "sla_cancelled", clock, now, actor=actor)
+    elif old == "solved" and new in ("new", "open", "pending"):
+        for clock in clocks_of(ticket, "resolution", live=False):
+            if clock.fulfilled_at is None:
+                continue
+            solved_at = clock.fulfilled_at
+            clock.fulfilled_at = None
+            clock.business_minutes = None
+            if clock.state == "hit":
+                clock.state = "active"
+            # The clock did not run while the ticket was solved.
+            open_end = now if new != "pending" else None
+            _set_pauses(clock, [*_pauses(clock), (solved_at, open_end)])
+            clock.paused_since = now if new == "pending" else None
+            _recompute(clock)
+            _event(session, ticket, "sla_resumed", clock, now, actor=actor, why="reopened")
+
+
+def on_priority_change(session: Session, ticket: Ticket, *, now: datetime, actor=None) -> None:
+    """Recompute live clocks from their original start with the new priority's targets."""
+    target = policy_target(session, ticket.client_id, ticket.priority)
+    for clock in clocks_of(ticket):
+        if clock.state != "active":
+            continue
+        if target is None:
+            continue
+        clock.target_minutes = getattr(target, METRIC_FIELDS[clock.metric])
+        clock.calendar, clock.calendar_id = target.calendar, target.calendar_id
+        _recompute(clock)
+        _event(
+            session,
+            ticket,
+            "sla_recomputed",
+            clock,
+            now,
+            actor=actor,
+            priority=ticket.priority,
+            target_minutes=clock.target_minutes,
+        )
+
+
+@dataclass
+class ScanResult:
+    """What one scan wrote."""
+
+    warnings: list[int]
+    breaches: list[int]
+
+
+def scan(session: Session, *, now: datetime, limit: int = 500) -> ScanResult:
+    """Write due warnings and breaches exactly once each, even with concurrent scanners."""
+    result = ScanResult([], [])
+    warn_ids = session.scalars(
+        select(SlaClock.id)
+        .where(SlaClock.state == "active", SlaClock.warn_at <= now, SlaClock.warned_at.is_(None))
+        .order_by(SlaClock.warn_at)
+        .limit(limit)
+    ).all()
+    for clock_id in warn_ids:
+        won = session.execute(
+            update(SlaClock)
+            .where(
+                SlaClock.id == clock_id,
+                SlaClock.state == "active",
+                SlaClock.warned_at.is_(None),
+                SlaClock.warn_at <= now,
+            )
+            .values(warned_at=now)
+        ).rowcount
+        if won:
+            clock = session.get(SlaClock, clock_id)
+            _event(session, clock.ticket, "sla_warning", clock, now)
+            result.warnings.append(clock_id)
+        session.commit()
+        if won:
+            publish.sla_alert("sla_warning", clock)
+    breach_ids = session.scalars(
+        select(SlaClock.id)
+        .where(SlaClock.state == "active", SlaClock.due_at <= now)
+        .order_by(SlaClock.due_at)
+        .limit(limit)
+    ).all()
+    for clock_id in breach_ids:
+        won = session.execute(
+            update(SlaClock)
+            .where(
+                SlaClock.id == clock_id,
+                SlaClock.state == "active",
+                SlaClock.breached_at.is_(None),
+                SlaClock.due_at <= now,
+            )
+            .values(state="missed", breached_at=now)
+        ).rowcount
+        if won:
+            clock = session.get(SlaClock, clock_id)
+            session.refresh(clock)
+            _event(session, clock.ticket, "sla_breach", clock, now)
+            escalate(session, clock, now=now)
+            result.breaches.append(clock_id)
+        session.commit()
+        if won:
+            publish.sla_alert("sla_breach", clock)
+            publish.ticket_changed(clock.ticket, "sla_breach")
+    return result
