@@ -2,7 +2,7 @@
 
 import os
 
-from helpdesk import create_app
+from helpdesk import create_app, scheduler
 from helpdesk.extensions import socketio
 
 app = create_app()
@@ -10,4 +10,5 @@ app = create_app()
 if __name__ == "__main__":
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
+    scheduler.start(app)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

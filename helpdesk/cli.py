@@ -26,7 +26,8 @@ def init_app(app: Flask) -> None:
         try:
             report = provision_file(db.session, path, now=datetime.now(UTC))
         except ProvisioningError as exc:
-            click.echo(f"error: {exc}", err=True)
+            for error in exc.errors:  # one line each, so a long list stays readable
+                click.echo(f"error: {error}", err=True)
             sys.exit(1)
         for line in report.lines() or ["nothing changed"]:
             click.echo(line)
@@ -54,3 +55,16 @@ def init_app(app: Flask) -> None:
 
         for line in load_demo(db.session, tickets=tickets, now=datetime.now(UTC)):
             click.echo(line)
+
+    @app.cli.group("sla")
+    def sla_group() -> None:
+        """SLA clocks."""
+
+    @sla_group.command("tick")
+    def sla_tick() -> None:
+        """Run one scheduler tick now: write due SLA warnings and breaches."""
+        from helpdesk import scheduler
+
+        counts = scheduler.tick(datetime.now(UTC))
+        click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
