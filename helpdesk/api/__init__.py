@@ -2,6 +2,16 @@
 
 from flask import Blueprint
 
+from helpdesk.extensions import db
+
 bp = Blueprint("api", __name__)
 
-from helpdesk.api import auth, openapi, tickets  # noqa: E402,F401
+
+@bp.teardown_request
+def _end_transaction(_exc: BaseException | None) -> None:
+    # Error responses are built by handlers, so the view never sees them: whatever a
+    # refused request had half-done must not outlive it (nor leak into a shared session).
+    db.session.rollback()
+
+
+from helpdesk.api import agents, auth, openapi, tickets  # noqa: E402,F401

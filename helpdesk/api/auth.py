@@ -1,1 +1,84 @@
-"""API auth (being built)."""
+"""API authentication: the Bearer token of every request, and user tokens for credentials."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from helpdesk.api import bp
+from helpdesk.api.openapi import operation
+from helpdesk.api.parsing import parse_body
+from helpdesk.api.principal import bearer_token, public, resolve
+from helpdesk.api.schemas import Token, TokenRequest
+from helpdesk.errors import error_response
+from helpdesk.extensions import db
+from helpdesk.models import Client
+from helpdesk.serializers import iso
+from helpdesk.services.auth import TOKEN_LIFETIME, authenticate, issue_token
+
+NO_REALM = -1  # matches no user, so an unknown client slug costs a password check too
+
+
+def _unauthorized(code: str, message: str, *, invalid_token: bool):
+    response, status = error_response(401, code, message)
+    challenge = 'Bearer realm="helpdesk"'
+    if invalid_token:
+        challenge += ', error="invalid_token"'
+    response.headers["WWW-Authenticate"] = challenge
+    return response, status
+
+
+@bp.before_request
+def authenticate_request():
+    """Resolve the Bearer token into g.principal; 401 when it is missing or invalid.
+
+    Only tokens count: the API is exempt from CSRF, so a session cookie must not
+    authorise anything here.
+    """
+    g.principal = None
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "public", False):
+        return None
+    header = request.headers.get("Authorization")
+    token = bearer_token(header)
+    if token is None:
+        return _unauthorized(
+            "unauthorized",
+            _("Send Authorization: Bearer TOKEN."),
+            invalid_token=bool(header),
+        )
+    g.principal = resolve(db.session, token, now=datetime.now(UTC))
+    if g.principal is None:
+        return _unauthorized(
+            "unauthorized", _("The token is invalid or has expired."), invalid_token=True
+        )
+    return None
+
+
+@bp.post("/auth/token")
+@public
+@operation(
+    summary="Exchange e-mail and password for a user token.",
+    description="Failure is 401 `invalid_credentials`, whether or not the e-mail exists.",
+    body=TokenRequest,
+    responses={200: Token},
+    errors=(401,),
+)
+def create_token():
+    """Sign in with e-mail and password (optionally as one client's customer)."""
+    data = parse_body(TokenRequest)
+    realm = None
+    if data.client is not None:
+        client = db.session.scalar(select(Client).where(Client.slug == data.client))
+        realm = client.id if client is not None else NO_REALM
+    user = authenticate(db.session, email=data.email, password=data.password, realm=realm)
+    if user is None:
+        return _unauthorized(
+            "invalid_credentials", _("Wrong e-mail or password."), invalid_token=False
+        )
+    now = datetime.now(UTC)
+    token = issue_token(db.session, user, now=now)
+    return jsonify(token=token, expires_at=iso(now + TOKEN_LIFETIME))

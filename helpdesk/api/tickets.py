@@ -1,1 +1,382 @@
-"""API tickets (being built)."""
+"""API tickets: file (idempotently), list, read, change, and add messages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from helpdesk.api import bp
+from helpdesk.api.openapi import operation
+from helpdesk.api.parsing import parse_body, parse_query
+from helpdesk.api.principal import Principal, current_principal, current_user
+from helpdesk.api.schemas import (
+    ID_MAX,
+    VISIBLE_ASCII,
+    MessageCreate,
+    TicketCreate,
+    TicketDetail,
+    TicketList,
+    TicketListQuery,
+    TicketUpdate,
+)
+from helpdesk.api.schemas import Message as MessageSchema
+from helpdesk.api.schemas import Ticket as TicketSchema
+from helpdesk.extensions import db
+from helpdesk.i18n import normalize_locale
+from helpdesk.models import Client, IdempotencyKey, Message, Ticket, User
+from helpdesk.realtime import publish
+from helpdesk.serializers import message_json, ticket_json
+from helpdesk.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
+from helpdesk.services.scope import get_visible_client, get_visible_ticket, is_staff_of
+from helpdesk.services.scope import visible_tickets as visible_tickets_query
+from helpdesk.services.tickets import (
+    NewTicket,
+    add_message,
+    create_ticket,
+    find_message_by_client_id,
+    update_ticket,
+    validate_new_ticket,
+)
+
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: a repeat with the same body returns the first ticket "
+    "(200); the same key with another body is 409 `idempotency_key_reused`.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": VISIBLE_ASCII},
+}
+_ID = re.compile(r"[1-9][0-9]{0,18}")
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+# Attempts at filing: a lost race for a new customer's e-mail is retried once.
+_ATTEMPTS = 2
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _load_ticket(user: User, raw_id: str) -> Ticket:
+    # The id comes in as text: 0, -1, 2**63 and 20-digit numbers are simply not found.
+    if not _ID.fullmatch(raw_id) or int(raw_id) > ID_MAX:
+        raise NotFound(_("No such ticket."))
+    ticket = get_visible_ticket(db.session, user, int(raw_id))
+    if ticket is None:
+        raise NotFound(_("No such ticket."))
+    return ticket
+
+
+def _created(ticket: Ticket, status: int = 201):
+    response = jsonify(ticket_json(ticket))
+    response.headers["Location"] = url_for("api.get_ticket", ticket_id=ticket.id)
+    return response, status
+
+
+# Filing
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not _KEY.fullmatch(key):
+        raise ValidationFailed(
+            _("The Idempotency-Key header is invalid."),
+            fields={"Idempotency-Key": _("Use 1 to 255 visible ASCII characters.")},
+        )
+    return key
+
+
+def request_digest(data: TicketCreate) -> str:
+    """SHA-256 of the validated request in canonical JSON (defaults filled in, keys sorted)."""
+    canonical = json.dumps(
+        data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def find_idempotency_key(session: Session, principal_key: str, key: str) -> IdempotencyKey | None:
+    """The stored key of this caller, if the request was made before."""
+    return session.scalar(
+        select(IdempotencyKey).where(
+            IdempotencyKey.principal == principal_key, IdempotencyKey.key == key
+        )
+    )
+
+
+def _replay(row: IdempotencyKey, digest: str):
+    if row.request_hash != digest:
+        raise Conflict(
+            _("This Idempotency-Key was used for a different request."),
+            code="idempotency_key_reused",
+        )
+    return _created(db.session.get(Ticket, row.ticket_id), 200)
+
+
+def _requester(session: Session, principal: Principal, data: TicketCreate) -> User:
+    """The customer the ticket is for: the caller, or the intake's customer found or created."""
+    if not principal.is_intake:
+        return principal.user
+    client = principal.client
+    email = data.requester.email
+    customer = session.scalar(select(User).where(User.realm == client.id, User.email == email))
+    if customer is not None:
+        if customer.role != "customer" or not customer.active:
+            raise Forbidden(_("This requester's account is disabled."))
+        return customer
+    name = (data.requester.name or "").strip() or email.split("@", 1)[0]
+    customer = User(
+        realm=client.id,
+        client=client,
+        role="customer",
+        email=email,
+        name=name[:120],
+        locale=normalize_locale(data.locale),
+    )
+    session.add(customer)
+    return customer
+
+
+def _command(principal: Principal, data: TicketCreate) -> tuple[Client, NewTicket]:
+    if principal.is_intake:
+        client = principal.client
+        if data.requester is None:
+            raise ValidationFailed(
+                _("The ticket has invalid fields."),
+                fields={"requester": _("An intake token must name the requester.")},
+            )
+        locale = data.locale
+    else:
+        user = principal.user
+        if data.requester is not None:
+            raise ValidationFailed(
+                _("The ticket has invalid fields."),
+                fields={"requester": _("You file tickets as yourself; leave this out.")},
+            )
+        client = user.client
+        locale = data.locale or normalize_locale(user.locale)
+    cmd = NewTicket(
+        subject=data.subject,
+        body=data.body,
+        priority=data.priority,
+        channel="api",
+        locale=locale,
+        category=data.category,
+    )
+    # Validated before a new customer is added, so a bad ticket stores nothing at all.
+    return client, validate_new_ticket(cmd, client)
+
+
+@bp.post("/tickets")
+@operation(
+    summary="File a ticket.",
+    description=(
+        "By a client's intake token, for `requester` (the client's customer with that "
+        "e-mail, created without a password if new), or by a customer's token for the "
+        "caller (a `requester` key is then refused with 422). Channel `api`."
+    ),
+    body=TicketCreate,
+    headers=(IDEMPOTENCY_HEADER,),
+    responses={201: TicketSchema, 200: TicketSchema},
+    errors=(403, 409),
+)
+def file_ticket():
+    """Create a ticket; with Idempotency-Key, a repeat returns the first one."""
+    principal = current_principal()
+    if not principal.is_intake and principal.user.role != "customer":
+        raise Forbidden(_("Only customers and intake tokens file tickets here."))
+    key = _idempotency_key()
+    data = parse_body(TicketCreate)
+    digest = request_digest(data)
+    session = db.session
+    if key is not None:
+        row = find_idempotency_key(session, principal.key, key)
+        if row is not None:
+            return _replay(row, digest)
+    client, cmd = _command(principal, data)
+
+    for _attempt in range(_ATTEMPTS):
+        try:
+            requester = _requester(session, principal, data)
+            ticket = create_ticket(
+                session, client=client, requester=requester, cmd=cmd, now=_now(), commit=False
+            )
+            if key is not None:
+                session.add(
+                    IdempotencyKey(
+                        principal=principal.key,
+                        key=key,
+                        request_hash=digest,
+                        ticket_id=ticket.id,
+                        created_at=ticket.created_at,
+                    )
+                )
+            session.commit()
+        except IntegrityError:
+            # A concurrent request won: it stored the same key, or the same new customer.
+            session.rollback()
+            if key is not None:
+                row = find_idempotency_key(session, principal.key, key)
+                if row is not None:
+                    return _replay(row, digest)
+            continue
+        except ServiceError:
+            session.rollback()
+            raise
+        publish.ticket_changed(ticket, "created")
+        return _created(ticket)
+    raise Conflict(_("Another request changed the same data; please retry."))
+
+
+# Reading
+
+
+def _page_options() -> list:
+    options = [
+        selectinload(Ticket.client),
+        selectinload(Ticket.requester),
+        selectinload(Ticket.assignee).selectinload(User.site),
+        selectinload(Ticket.site),
+    ]
+    # The SLA engine adds clocks to tickets; load them per page, not per ticket.
+    if hasattr(Ticket, "sla_clocks"):
+        options.append(selectinload(Ticket.sla_clocks))
+    return options
+
+
+@bp.get("/tickets")
+@operation(
+    summary="Tickets the caller may see, newest first.",
+    description="Users only (an intake token gets 403). An unknown client slug, or one the "
+    "caller may not see, is 404.",
+    query=TicketListQuery,
+    responses={200: TicketList},
+    errors=(403, 404, 422),
+)
+def list_tickets():
+    """One page of the visible tickets, filtered."""
+    user = current_user()
+    query = parse_query(TicketListQuery)
+    stmt = visible_tickets_query(user)
+    if query.status is not None:
+        stmt = stmt.where(Ticket.status == query.status)
+    if query.assignee == "me":
+        stmt = stmt.where(Ticket.assignee_id == user.id)
+    if query.client is not None:
+        client = get_visible_client(db.session, user, query.client)
+        if client is None:
+            raise NotFound(_("No such client."))
+        stmt = stmt.where(Ticket.client_id == client.id)
+    total = db.session.scalar(stmt.with_only_columns(func.count(Ticket.id)))
+    page = db.session.scalars(
+        stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
+        .options(*_page_options())
+    ).all()
+    return jsonify(
+        items=[ticket_json(t) for t in page],
+        page=query.page,
+        per_page=query.per_page,
+        total=total,
+    )
+
+
+@bp.get("/tickets/<ticket_id>")
+@operation(
+    summary="One ticket with its thread, oldest first.",
+    description="Internal notes are shown to agents and admins only.",
+    responses={200: TicketDetail},
+    errors=(403, 404),
+)
+def get_ticket(ticket_id: str):
+    """The ticket and the messages the caller may read."""
+    user = current_user()
+    ticket = _load_ticket(user, ticket_id)
+    stmt = (
+        select(Message)
+        .where(Message.ticket_id == ticket.id)
+        .order_by(Message.id)
+        .options(selectinload(Message.author))
+    )
+    if not is_staff_of(user, ticket):
+        stmt = stmt.where(Message.internal.is_(False))
+    body = ticket_json(ticket)
+    body["messages"] = [message_json(m) for m in db.session.scalars(stmt)]
+    return jsonify(body)
+
+
+# Changing
+
+
+@bp.patch("/tickets/<ticket_id>")
+@operation(
+    summary="Change status, priority or assignee (agents and admins).",
+    description="Customers and supervisors who can see the ticket get 403.",
+    body=TicketUpdate,
+    responses={200: TicketSchema},
+    errors=(403, 404, 409),
+)
+def patch_ticket(ticket_id: str):
+    """Apply the given fields; absent ones stay as they are."""
+    user = current_user()
+    ticket = _load_ticket(user, ticket_id)
+    if not is_staff_of(user, ticket):
+        raise Forbidden(_("Only agents can change tickets."))
+    data = parse_body(TicketUpdate)
+    if not data.model_fields_set:
+        raise ValidationFailed(_("Give at least one of status, priority, assignee_id."))
+    changes = {name: getattr(data, name) for name in data.model_fields_set}
+    update_ticket(db.session, ticket=ticket, actor=user, now=_now(), **changes)
+    return jsonify(ticket_json(ticket))
+
+
+@bp.post("/tickets/<ticket_id>/messages")
+@operation(
+    summary="Reply on a ticket (requester or staff), or add an internal note (staff).",
+    description="A repeated `client_msg_id` from the same caller returns the stored "
+    "message with status 200.",
+    body=MessageCreate,
+    responses={201: MessageSchema, 200: MessageSchema},
+    errors=(403, 404, 409),
+)
+def post_message(ticket_id: str):
+    """Add a message to the thread."""
+    user = current_user()
+    ticket = _load_ticket(user, ticket_id)
+    data = parse_body(MessageCreate)
+    session = db.session
+    if data.client_msg_id is not None:
+        existing = find_message_by_client_id(session, ticket, user, data.client_msg_id)
+        if existing is not None:
+            return jsonify(message_json(existing)), 200
+    try:
+        message = add_message(
+            session,
+            ticket=ticket,
+            author=user,
+            body=data.body,
+            now=_now(),
+            internal=data.internal,
+            channel="api",
+            client_msg_id=data.client_msg_id,
+        )
+    except IntegrityError:
+        # The same client_msg_id arrived twice at once; the other request stored it.
+        session.rollback()
+        existing = find_message_by_client_id(session, ticket, user, data.client_msg_id)
+        if existing is None:
+            raise
+        return jsonify(message_json(existing)), 200
+    except ServiceError:
+        session.rollback()
+        raise
+    return jsonify(message_json(message)), 201

@@ -1,0 +1,50 @@
+"""API agents: an agent sets their own presence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import jsonify
+from sqlalchemy.orm import Session
+
+from helpdesk.api import bp
+from helpdesk.api.openapi import operation
+from helpdesk.api.parsing import parse_body
+from helpdesk.api.principal import current_user
+from helpdesk.api.schemas import AgentStatus, AgentStatusUpdate
+from helpdesk.extensions import db
+from helpdesk.models import User
+from helpdesk.realtime import publish, rooms
+from helpdesk.serializers import iso
+
+
+def set_presence(session: Session, agent: User, status: str, *, now: datetime) -> None:
+    """Store the agent's presence, then tell agents and admins."""
+    agent.presence = status
+    agent.presence_at = now
+    session.commit()
+    publish.emit(
+        "presence",
+        {"agent": {"id": agent.id, "name": agent.name}, "status": status},
+        to=rooms.agents_room(),
+    )
+
+
+@bp.put("/agents/me/status")
+@operation(
+    summary="Set my presence (agents).",
+    body=AgentStatusUpdate,
+    responses={200: AgentStatus},
+    errors=(403,),
+)
+def put_my_status():
+    """Go online, away or offline."""
+    agent = current_user("agent")
+    data = parse_body(AgentStatusUpdate)
+    now = datetime.now(UTC)
+    set_presence(db.session, agent, data.status, now=now)
+    return jsonify(
+        agent={"id": agent.id, "name": agent.name},
+        status=agent.presence,
+        presence_at=iso(agent.presence_at),
+    )

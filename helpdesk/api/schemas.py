@@ -1,0 +1,327 @@
+"""Pydantic models of the API's requests and responses; the OpenAPI document is built from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from helpdesk.models import CHANNELS, PRESENCE, PRIORITIES, ROLES, STATUSES
+from helpdesk.models.tickets import MESSAGE_KINDS
+from helpdesk.services.tickets import (
+    BODY_MAX,
+    CATEGORY_RE,
+    CLIENT_MSG_ID_MAX,
+    SUBJECT_MAX,
+)
+
+# Literal[tuple] spells one member per tuple item, so the enums follow the models.
+Status = Literal[STATUSES]
+Priority = Literal[PRIORITIES]
+Channel = Literal[CHANNELS]
+Presence = Literal[PRESENCE]
+Role = Literal[ROLES]
+
+# JSON Schema patterns are unanchored searches, like pydantic's: these say "no NUL anywhere"
+# (PostgreSQL text refuses it) and "no NUL, and something besides white space".
+NO_NUL = r"^[^\x00]*$"
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+VISIBLE_ASCII = r"^[\x21-\x7e]+$"
+ID_MAX = 2**63 - 1
+PAGE_MAX = 1_000_000
+PER_PAGE_MAX = 200
+EMAIL_MAX = 254
+NAME_MAX = 120
+SLUG_MAX = 40
+
+
+def _email(value: str) -> str:
+    # The e-mail is the customer's identity per client: one spelling, lower case.
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise PydanticCustomError("email", "{reason}", {"reason": str(exc)}) from None
+    return result.normalized.lower()
+
+
+Email = Annotated[
+    str,
+    Field(max_length=EMAIL_MAX, json_schema_extra={"format": "email"}),
+    AfterValidator(_email),
+]
+
+
+class Request(BaseModel):
+    """Base of request bodies: unknown keys and loose types are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Query(BaseModel):
+    """Base of query strings: values arrive as text, so numbers are parsed from it."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class Response(BaseModel):
+    """Base of response bodies: exactly the documented keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# Requests
+
+
+class TokenRequest(Request):
+    """Credentials exchanged for a user API token."""
+
+    email: str = Field(min_length=1, max_length=EMAIL_MAX, pattern=NO_NUL)
+    password: str = Field(min_length=1, max_length=1024, pattern=NO_NUL)
+    client: str | None = Field(
+        default=None,
+        max_length=SLUG_MAX,
+        pattern=NO_NUL,
+        description="A client's slug: sign in as that client's customer only.",
+    )
+
+
+class Requester(Request):
+    """The customer an intake token files for; found by e-mail or created."""
+
+    email: Email
+    name: str | None = Field(
+        default=None,
+        max_length=NAME_MAX,
+        pattern=NO_NUL,
+        description="Used only when the customer is new; default: the e-mail's local part.",
+    )
+
+
+class TicketCreate(Request):
+    """A new ticket."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": (
+                "With an intake token `requester` is required; with a customer token the "
+                "caller is the requester and `requester` is refused (422)."
+            )
+        }
+    )
+
+    subject: str = Field(max_length=SUBJECT_MAX, pattern=NOT_BLANK)
+    body: str = Field(max_length=BODY_MAX, pattern=NOT_BLANK)
+    priority: Priority = "normal"
+    category: str | None = Field(default=None, pattern=CATEGORY_RE.pattern)
+    locale: str | None = Field(
+        default=None,
+        max_length=35,
+        pattern=NO_NUL,
+        description="BCP 47 or Babel code (pt-BR, pt_BR); default: the customer's, "
+        "else the client's default locale. Stored as a Babel code.",
+    )
+    requester: Requester | None = None
+
+
+def _patch_schema(schema: dict) -> None:
+    # status and priority may be absent but never null: their None default is not a value.
+    schema["minProperties"] = 1
+    for name in ("status", "priority"):
+        schema["properties"][name].pop("default", None)
+
+
+class TicketUpdate(Request):
+    """A change to a ticket by staff; absent keys stay as they are (see `model_fields_set`)."""
+
+    model_config = ConfigDict(json_schema_extra=_patch_schema)
+
+    status: Status = None  # type: ignore[assignment]
+    priority: Priority = None  # type: ignore[assignment]
+    assignee_id: int | None = Field(
+        default=None, ge=1, le=ID_MAX, description="An agent serving the client; null unassigns."
+    )
+
+
+class MessageCreate(Request):
+    """A reply (or, from staff, an internal note) on a ticket."""
+
+    body: str = Field(max_length=BODY_MAX, pattern=NOT_BLANK)
+    internal: bool = False
+    client_msg_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=CLIENT_MSG_ID_MAX,
+        pattern=NO_NUL,
+        description="A retry with the same id returns the stored message (status 200).",
+    )
+
+
+class AgentStatusUpdate(Request):
+    """An agent's presence."""
+
+    status: Presence
+
+
+class TicketListQuery(Query):
+    """Filters and page of `GET /tickets`."""
+
+    status: Status | None = None
+    assignee: Literal["me"] | None = Field(default=None, description="Only my tickets.")
+    client: str | None = Field(
+        default=None, max_length=SLUG_MAX, pattern=NO_NUL, description="A client's slug."
+    )
+    page: int = Field(default=1, ge=1, le=PAGE_MAX)
+    per_page: int = Field(default=50, ge=1, le=PER_PAGE_MAX)
+
+
+# Responses
+
+
+class ErrorDetail(Response):
+    """What went wrong: a stable code, a message for people, and per-field messages."""
+
+    code: str
+    message: str
+    fields: dict[str, str]
+
+
+class Error(Response):
+    """Every 4xx answer of the API."""
+
+    error: ErrorDetail
+
+
+class Token(Response):
+    """A user API token; send it as `Authorization: Bearer TOKEN`."""
+
+    token: str
+    expires_at: datetime
+
+
+class UserRef(Response):
+    """A requester."""
+
+    id: int
+    email: str
+    name: str
+
+
+class AssigneeRef(Response):
+    """An assignee and their site."""
+
+    id: int
+    name: str
+    site: str | None
+
+
+class Routing(Response):
+    """Where routing put the ticket and why."""
+
+    site: str | None
+    reason: str | None
+    expected_pickup_at: datetime | None
+
+
+class SlaClock(Response):
+    """One SLA metric of the ticket."""
+
+    metric: Literal["first_response", "next_response", "resolution"]
+    due_at: datetime | None
+    fulfilled_at: datetime | None
+    breached: bool
+    paused: bool
+
+
+class Ticket(Response):
+    """A ticket (without its thread)."""
+
+    id: int
+    reference: str = Field(examples=["ACME-17"])
+    client: str
+    subject: str
+    body: str
+    status: Status
+    priority: Priority
+    channel: Channel
+    locale: str
+    category: str | None
+    requester: UserRef
+    assignee: AssigneeRef | None
+    created_at: datetime
+    updated_at: datetime
+    routing: Routing
+    sla: list[SlaClock]
+
+
+class Author(Response):
+    """The author of a message."""
+
+    id: int
+    name: str
+    role: Role
+
+
+class Message(Response):
+    """An entry of a ticket's thread."""
+
+    id: int
+    ticket_id: int
+    author: Author | None
+    body: str
+    internal: bool
+    kind: Literal[MESSAGE_KINDS]
+    channel: Channel
+    client_msg_id: str | None
+    created_at: datetime
+
+
+class TicketDetail(Ticket):
+    """A ticket with its thread, oldest first (internal notes for staff only)."""
+
+    messages: list[Message]
+
+
+class TicketList(Response):
+    """One page of tickets, newest first."""
+
+    items: list[Ticket]
+    page: int
+    per_page: int
+    total: int
+
+
+class AgentRef(Response):
+    """An agent as presence events show them."""
+
+    id: int
+    name: str
+
+
+class AgentStatus(Response):
+    """An agent's presence after the change."""
+
+    agent: AgentRef
+    status: Presence
+    presence_at: datetime
+
+
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (
+    TokenRequest,
+    Requester,
+    TicketCreate,
+    TicketUpdate,
+    MessageCreate,
+    AgentStatusUpdate,
+)
+RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
+    Error,
+    Token,
+    Ticket,
+    TicketDetail,
+    TicketList,
+    Message,
+    AgentStatus,
+)
