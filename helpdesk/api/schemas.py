@@ -9,7 +9,8 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from helpdesk.models import CHANNELS, PRESENCE, PRIORITIES, ROLES, STATUSES
+from helpdesk.domain.sla import METRICS
+from helpdesk.models import CHANNELS, CLOCK_STATES, PRESENCE, PRIORITIES, ROLES, STATUSES
 from helpdesk.models.tickets import MESSAGE_KINDS
 from helpdesk.services.tickets import (
     BODY_MAX,
@@ -226,9 +227,13 @@ class Routing(Response):
 
 
 class SlaClock(Response):
-    """One SLA metric of the ticket."""
+    """One SLA clock of the ticket: a metric in one cycle (next response restarts)."""
 
-    metric: Literal["first_response", "next_response", "resolution"]
+    metric: Literal[METRICS]
+    cycle: int
+    state: Literal[CLOCK_STATES]
+    target_minutes: int
+    started_at: datetime
     due_at: datetime | None
     fulfilled_at: datetime | None
     breached: bool

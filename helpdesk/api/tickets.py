@@ -135,7 +135,7 @@ def _requester(session: Session, principal: Principal, data: TicketCreate) -> Us
     name = (data.requester.name or "").strip() or email.split("@", 1)[0]
     customer = User(
         realm=client.id,
-        client=client,
+        client_id=client.id,
         role="customer",
         email=email,
         name=name[:120],
