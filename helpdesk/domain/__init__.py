@@ -1,0 +1,1 @@
+"""Pure business rules: calendars and business time, shifts, routing, SLA clocks, metrics."""
