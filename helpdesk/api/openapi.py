@@ -69,6 +69,19 @@ def _components() -> dict[str, Any]:
     return top.get("$defs", {})
 
 
+def _query_schema(prop: dict) -> dict:
+    # A query parameter is absent rather than null: keep only the non-null alternative.
+    schema = {k: v for k, v in prop.items() if k not in ("description", "title")}
+    branches = [b for b in schema.pop("anyOf", ()) if b != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+    if schema.get("default", 0) is None:
+        del schema["default"]
+    return schema
+
+
 def _parameters(rule_path: str, spec: dict) -> list[dict]:
     params = []
     for name in _CONVERTER.findall(rule_path):
@@ -80,16 +93,11 @@ def _parameters(rule_path: str, spec: dict) -> list[dict]:
         query_schema = query.model_json_schema(ref_template=REF)
         required = set(query_schema.get("required", ()))
         for name, prop in query_schema["properties"].items():
-            prop = dict(prop)
-            params.append(
-                {
-                    "name": name,
-                    "in": "query",
-                    "required": name in required,
-                    "description": prop.pop("description", ""),
-                    "schema": prop,
-                }
-            )
+            param = {"name": name, "in": "query", "required": name in required}
+            if "description" in prop:
+                param["description"] = prop["description"]
+            param["schema"] = _query_schema(prop)
+            params.append(param)
     params.extend(spec["headers"])
     return params
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from helpdesk.domain.sla import METRICS
@@ -47,6 +47,16 @@ def _email(value: str) -> str:
         raise PydanticCustomError("email", "{reason}", {"reason": str(exc)}) from None
     return result.normalized.lower()
 
+
+def _whole(value: object) -> object:
+    # JSON Schema counts 1.0 as the integer 1; so do we, and nothing else that is not an int.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Constraints inside the Annotated: outside it, pydantic misspells them in the JSON schema.
+AgentId = Annotated[int, Field(ge=1, le=ID_MAX), BeforeValidator(_whole)]
 
 Email = Annotated[
     str,
@@ -141,8 +151,8 @@ class TicketUpdate(Request):
 
     status: Status = None  # type: ignore[assignment]
     priority: Priority = None  # type: ignore[assignment]
-    assignee_id: int | None = Field(
-        default=None, ge=1, le=ID_MAX, description="An agent serving the client; null unassigns."
+    assignee_id: AgentId | None = Field(
+        default=None, description="An agent serving the client; null unassigns."
     )
 
 
