@@ -31,7 +31,8 @@ Role = Literal[ROLES]
 NO_NUL = r"^[^\x00]*$"
 NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 VISIBLE_ASCII = r"^[\x21-\x7e]+$"
-ID_MAX = 2**63 - 1
+# Ids are INTEGER columns: PostgreSQL refuses to compare them with anything larger.
+ID_MAX = 2**31 - 1
 PAGE_MAX = 1_000_000
 PER_PAGE_MAX = 200
 EMAIL_MAX = 254

@@ -54,7 +54,7 @@ IDEMPOTENCY_HEADER = {
     "(200); the same key with another body is 409 `idempotency_key_reused`.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": VISIBLE_ASCII},
 }
-_ID = re.compile(r"[1-9][0-9]{0,18}")
+_ID = re.compile(r"[1-9][0-9]{0,9}")
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 # Attempts at filing: a lost race for a new customer's e-mail is retried once.
 _ATTEMPTS = 2
@@ -65,7 +65,7 @@ def _now() -> datetime:
 
 
 def _load_ticket(user: User, raw_id: str) -> Ticket:
-    # The id comes in as text: 0, -1, 2**63 and 20-digit numbers are simply not found.
+    # The id comes in as text: 0, -1, 2**31 (past INTEGER) and 20 digits are simply not found.
     if not _ID.fullmatch(raw_id) or int(raw_id) > ID_MAX:
         raise NotFound(_("No such ticket."))
     ticket = get_visible_ticket(db.session, user, int(raw_id))
