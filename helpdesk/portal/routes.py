@@ -1,11 +1,286 @@
-"""Portal routes."""
+"""Portal routes: a client's branded home, customer sign-in and registration, tickets."""
 
-from flask import g
+from __future__ import annotations
 
+import zlib
+from datetime import UTC, datetime
+from functools import wraps
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from helpdesk.auth.forms import LoginForm
+from helpdesk.auth.routes import safe_next
+from helpdesk.extensions import db
+from helpdesk.models import AgentSkill, Client, Message, Ticket, User, agent_clients
 from helpdesk.portal import bp
+from helpdesk.portal.forms import (
+    PRIORITY_LABELS,
+    STATUS_LABELS,
+    NewTicketForm,
+    RegisterForm,
+    ReplyForm,
+)
+from helpdesk.services.auth import authenticate
+from helpdesk.services.errors import ServiceError
+from helpdesk.services.scope import get_visible_ticket, visible_tickets
+from helpdesk.services.tickets import NewTicket, add_message, create_ticket
+
+PER_PAGE = 25
+BRAND_TONES = 6  # the stylesheet defines .tone-0 ... .tone-5
+
+
+@bp.url_value_preprocessor
+def load_client(_endpoint, values) -> None:
+    """Resolve /c/<client_slug>/ to g.client once per request; unknown slugs are 404."""
+    slug = (values or {}).pop("client_slug", None)
+    client = None
+    if isinstance(slug, str) and 0 < len(slug) <= 40:
+        client = db.session.scalar(select(Client).where(Client.slug == slug))
+    if client is None:
+        abort(404)
+    g.client = client
+
+
+@bp.url_defaults
+def add_client_slug(_endpoint, values) -> None:
+    """Links between portal pages keep the current client without repeating it."""
+    if "client_slug" not in values and g.get("client") is not None:
+        values["client_slug"] = g.client.slug
+
+
+def portal_customer() -> User | None:
+    """The signed-in customer of this portal's client; anyone else counts as signed out here."""
+    client = g.get("client")
+    user = current_user
+    if (
+        client is not None
+        and user.is_authenticated
+        and user.role == "customer"
+        and user.client_id == client.id
+    ):
+        return user
+    return None
+
+
+def customer_required(view):
+    """Send visitors who are not this client's customers to this portal's sign-in."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        customer = portal_customer()
+        if customer is None:
+            target = request.full_path if request.query_string else request.path
+            return redirect(url_for("portal.login", next=target))
+        g.customer = customer
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.context_processor
+def portal_context() -> dict:
+    """Brand, viewer and labels for every portal template (error pages included)."""
+    client = g.get("client")
+    tone = zlib.crc32(client.slug.encode()) % BRAND_TONES if client is not None else 0
+    return {
+        "brand": client,
+        "brand_tone": tone,
+        "viewer": portal_customer(),
+        "status_labels": STATUS_LABELS,
+        "priority_labels": PRIORITY_LABELS,
+    }
+
+
+def client_categories(client: Client) -> list[str]:
+    """The distinct skills of the active agents serving the client: its ticket categories."""
+    serving = select(agent_clients.c.user_id).where(agent_clients.c.client_id == client.id)
+    stmt = (
+        select(AgentSkill.skill)
+        .join(User, User.id == AgentSkill.user_id)
+        .where(
+            User.role == "agent",
+            User.active.is_(True),
+            or_(User.id.in_(serving), User.serves_all_clients.is_(True)),
+        )
+        .distinct()
+        .order_by(AgentSkill.skill)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _my_ticket(ticket_id: int) -> Ticket:
+    """The customer's own ticket of this client, else 404."""
+    ticket = get_visible_ticket(db.session, g.customer, ticket_id)
+    if ticket is None or ticket.client_id != g.client.id:
+        abort(404)
+    return ticket
+
+
+@bp.route("/")
+def home():
+    """The client's branded support home."""
+    return render_template("portal/home.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Customers sign in to this client's portal only (realm = the client)."""
+    if portal_customer() is not None:
+        return redirect(safe_next(request.args.get("next")) or url_for("portal.tickets"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = authenticate(
+            db.session, email=form.email.data, password=form.password.data, realm=g.client.id
+        )
+        if user is not None and user.role == "customer" and user.client_id == g.client.id:
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")) or url_for("portal.tickets"))
+        # Same words whether or not the e-mail exists.
+        form.form_errors.append(_("Wrong e-mail or password."))
+    elif form.is_submitted():
+        status = 422
+    return render_template("portal/login.html", form=form), status
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Create a customer account for this client and sign it in."""
+    if portal_customer() is not None:
+        return redirect(url_for("portal.tickets"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        taken = _("An account with this e-mail already exists here. Sign in instead.")
+        exists = db.session.scalar(
+            select(User.id).where(User.realm == g.client.id, User.email == form.email.data)
+        )
+        if exists is not None:
+            form.email.errors.append(taken)
+        else:
+            user = User(
+                role="customer",
+                realm=g.client.id,
+                client=g.client,
+                email=form.email.data,
+                name=form.name.data,
+                locale=str(get_locale()),
+                created_at=datetime.now(UTC),
+            )
+            user.set_password(form.password.data)
+            db.session.add(user)
+            try:
+                db.session.commit()
+            except IntegrityError:  # the same address registered a moment ago
+                db.session.rollback()
+                form.email.errors.append(taken)
+            else:
+                login_user(user)
+                flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
+                return redirect(safe_next(request.args.get("next")) or url_for("portal.new_ticket"))
+    status = 422 if form.errors else 200
+    return render_template("portal/register.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Sign out and return to this portal's home."""
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("portal.home"))
 
 
 @bp.route("/tickets")
-def tickets(client_slug):
-    """My tickets."""
-    return g.get("client", client_slug)
+@customer_required
+def tickets():
+    """The customer's tickets with this client, most recently updated first."""
+    page = request.args.get("page", 1, type=int)
+    stmt = (
+        visible_tickets(g.customer)
+        .where(Ticket.client_id == g.client.id)
+        .options(joinedload(Ticket.client))
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+    )
+    pagination = db.paginate(
+        stmt, page=max(page or 1, 1), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False
+    )
+    return render_template("portal/tickets.html", pagination=pagination)
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@customer_required
+def new_ticket():
+    """File a ticket on the portal."""
+    form = NewTicketForm()
+    form.set_categories(client_categories(g.client))
+    status = 200
+    if form.validate_on_submit():
+        cmd = NewTicket(
+            subject=form.subject.data,
+            body=form.body.data,
+            priority=form.priority.data,
+            channel="portal",
+            locale=g.customer.locale or str(get_locale()),
+            category=form.category.data or None,
+        )
+        try:
+            ticket = create_ticket(
+                db.session,
+                client=g.client,
+                requester=g.customer,
+                cmd=cmd,
+                now=datetime.now(UTC),
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            status = form.add_service_error(exc)
+        else:
+            flash(
+                _("Thank you. Your ticket %(reference)s is filed.", reference=ticket.reference),
+                "success",
+            )
+            return redirect(url_for("portal.ticket", ticket_id=ticket.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("portal/new_ticket.html", form=form), status
+
+
+@bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
+@customer_required
+def ticket(ticket_id: int):
+    """One ticket's public thread, and the customer's reply (field `body`)."""
+    ticket = _my_ticket(ticket_id)
+    form = ReplyForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            add_message(
+                db.session,
+                ticket=ticket,
+                author=g.customer,
+                body=form.body.data,
+                now=datetime.now(UTC),
+                channel="portal",
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            status = form.add_service_error(exc)
+        else:
+            flash(_("Your reply was sent."), "success")
+            return redirect(url_for("portal.ticket", ticket_id=ticket.id, _anchor="latest"))
+    elif form.is_submitted():
+        status = 422
+    messages = db.session.scalars(
+        select(Message)
+        .where(Message.ticket_id == ticket.id, Message.internal.is_(False))
+        .options(joinedload(Message.author))
+        .order_by(Message.id)
+    ).all()
+    return render_template(
+        "portal/ticket.html", ticket=ticket, messages=messages, form=form
+    ), status

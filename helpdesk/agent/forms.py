@@ -1,0 +1,136 @@
+"""Agent forms: queue filters (GET), reply or internal note, status and priority, take it."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, or_, select
+from wtforms import BooleanField, IntegerField, SearchField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from helpdesk.models import Client, Ticket, User
+from helpdesk.portal.forms import PRIORITY_LABELS, STATUS_LABELS, Form, choices, strip_text
+from helpdesk.services.tickets import BODY_MAX
+
+ACTIVE_STATUSES = ("new", "open", "pending")
+SEARCH_MAX = 200
+PAGE_MAX = 100_000
+# "ACME-17" or "acme-eu-17": the client prefix, then the number.
+REFERENCE_RE = re.compile(r"^([a-z0-9][a-z0-9_-]*)-(\d{1,18})$")
+STATUS_FILTER_CHOICES = choices(
+    [("active", _l("Open work")), ("all", _l("All statuses")), *STATUS_LABELS.items()]
+)
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with its own wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class TicketFilterForm(Form):
+    """Ticket list filters read from the query string; a bad value is reported and ignored."""
+
+    class Meta:
+        csrf = False  # a GET form: filtering changes nothing
+
+    status = SelectField(_l("Status"), choices=STATUS_FILTER_CHOICES, default="active")
+    priority = SelectField(
+        _l("Priority"),
+        choices=choices([("", _l("Any priority")), *PRIORITY_LABELS.items()]),
+        default="",
+    )
+    client = SelectField(_l("Client"), choices=choices([("", _l("All clients"))]), default="")
+    assignee = SelectField(
+        _l("Assignee"),
+        choices=choices(
+            [("any", _l("Anyone")), ("me", _l("Me")), ("unassigned", _l("Unassigned"))]
+        ),
+        default="any",
+    )
+    q = SearchField(
+        _l("Search"),
+        validators=[Optional(), Length(max=SEARCH_MAX)],
+        filters=[strip_text],
+        render_kw={"placeholder": _l("Subject or reference")},
+    )
+    page = IntegerField(
+        _l("Page"), validators=[Optional(), NumberRange(min=1, max=PAGE_MAX)], default=1
+    )
+
+    def set_clients(self, clients: list[Client]) -> None:
+        """Offer the clients the viewer may see."""
+        self.client.choices = choices(
+            [("", _l("All clients"))] + [(c.slug, c.name) for c in clients]
+        )
+
+    def value(self, name: str):
+        """The field's value if it was valid, else its default (bad input is ignored)."""
+        field = self._fields.get(name)
+        if field is None:
+            return None
+        if field.errors:
+            return field.default
+        return field.data if field.data not in (None, "") else field.default
+
+    def apply(self, stmt: Select, *, viewer: User) -> Select:
+        """Narrow a ticket SELECT by the valid filters."""
+        status = self.value("status")
+        if status == "active":
+            stmt = stmt.where(Ticket.status.in_(ACTIVE_STATUSES))
+        elif status in STATUS_LABELS:
+            stmt = stmt.where(Ticket.status == status)
+        priority = self.value("priority")
+        if priority:
+            stmt = stmt.where(Ticket.priority == priority)
+        slug = self.value("client")
+        if slug:
+            stmt = stmt.where(Ticket.client_id.in_(select(Client.id).where(Client.slug == slug)))
+        assignee = self.value("assignee")
+        if assignee == "me":
+            stmt = stmt.where(Ticket.assignee_id == viewer.id)
+        elif assignee == "unassigned":
+            stmt = stmt.where(Ticket.assignee_id.is_(None))
+        text = self.value("q")
+        if text:
+            matches = [Ticket.subject.ilike(like_pattern(text), escape="\\")]
+            reference = REFERENCE_RE.match(text.lower())
+            if reference:
+                prefix, number = reference.groups()
+                matches.append(
+                    Ticket.client_id.in_(select(Client.id).where(Client.slug == prefix))
+                    & (Ticket.number == int(number))
+                )
+            stmt = stmt.where(or_(*matches))
+        return stmt
+
+    def query_args(self, **overrides) -> dict:
+        """The valid, non-default filters as query arguments (for pagination links)."""
+        args = {}
+        for name in ("status", "priority", "client", "assignee", "q"):
+            if name not in self._fields:
+                continue
+            value = self.value(name)
+            if value not in (None, "") and value != self._fields[name].default:
+                args[name] = value
+        args.update(overrides)
+        return args
+
+
+class ReplyForm(Form):
+    """A public reply to the customer, or an internal note for agents."""
+
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=BODY_MAX)])
+    internal = BooleanField(_l("Internal note (only agents see it)"))
+
+
+class UpdateForm(Form):
+    """Status and priority of a ticket."""
+
+    status = SelectField(_l("Status"), choices=choices(STATUS_LABELS.items()))
+    priority = SelectField(_l("Priority"), choices=choices(PRIORITY_LABELS.items()))
+
+
+class TakeForm(Form):
+    """Assign the ticket to the signed-in agent (the form carries only its CSRF token)."""
