@@ -14,6 +14,7 @@ from helpdesk.services.auth import client_for_intake_token, user_for_token
 from helpdesk.services.errors import Forbidden
 
 TOKEN_MAX = 512
+USER_TOKEN_PREFIX = "hdu_"  # noqa: S105 (a prefix, not a secret: see services.auth.issue_token)
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,20 @@ def bearer_token(header: str | None) -> str | None:
 
 def resolve(session: Session, token: str, *, now: datetime) -> Principal | None:
     """The principal a token stands for, or None when it is unknown, expired or disabled."""
-    client = client_for_intake_token(session, token)
-    if client is not None:
-        return Principal(client=client)
-    user = user_for_token(session, token, now=now)
-    if user is not None:
-        return Principal(user=user)
-    return None
+
+    def as_client() -> Principal | None:
+        client = client_for_intake_token(session, token)
+        return Principal(client=client) if client is not None else None
+
+    def as_user() -> Principal | None:
+        user = user_for_token(session, token, now=now)
+        return Principal(user=user) if user is not None else None
+
+    # Both kinds are always tried; the prefix of issued user tokens only picks the likely one first.
+    first, second = (
+        (as_user, as_client) if token.startswith(USER_TOKEN_PREFIX) else (as_client, as_user)
+    )
+    return first() or second()
 
 
 def current_principal() -> Principal:

@@ -115,3 +115,21 @@ def test_a_signed_in_browser_session_does_not_authenticate_the_api(client, acme)
         f"/api/v1/tickets/{1}/messages", json={"body": "forged from another site"}
     )
     assert_error(response, 401, "unauthorized")
+
+
+def test_an_intake_token_that_looks_like_a_user_token_still_works(client, factory):
+    odd = factory.client("odd", intake_token="hdu_chosen-by-an-operator")
+    response = client.post(
+        "/api/v1/tickets",
+        json={"subject": "s", "body": "b", "requester": {"email": "a@example.com"}},
+        headers={"Authorization": "Bearer hdu_chosen-by-an-operator"},
+    )
+    assert response.status_code == 201
+    assert response.get_json()["client"] == odd.slug
+
+
+def test_the_openapi_document_and_options_need_no_token(client):
+    assert client.get("/api/v1/openapi.json").status_code == 200
+    response = client.options("/api/v1/tickets")
+    assert response.status_code == 200
+    assert {"GET", "POST"} <= set(response.headers["Allow"].replace(" ", "").split(","))
