@@ -141,9 +141,9 @@ def _operation(view, rule_path: str, *, public: bool) -> dict:
     return op
 
 
-def openapi_path(rule_path: str, prefix: str = "") -> str:
+def openapi_path(rule_path: str) -> str:
     """A Flask rule as an OpenAPI path: `<ticket_id>` becomes `{ticket_id}`."""
-    return prefix + _CONVERTER.sub(r"{\1}", rule_path)
+    return _CONVERTER.sub(r"{\1}", rule_path)
 
 
 def build_document(app: Flask) -> dict:

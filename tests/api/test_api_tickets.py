@@ -160,13 +160,19 @@ def test_people_who_see_a_ticket_but_do_not_work_it_get_403_on_patch(
         ({"assignee": 1}, "assignee"),
     ],
 )
-def test_bad_changes_are_422_and_change_nothing(client, acme, ticket, bearer, rows, change, field):
+def test_bad_changes_are_422_and_change_nothing(
+    client, acme, ticket, bearer, rows, db_session, change, field
+):
     headers = bearer(acme.agent)
     before = rows()
-    response = client.patch(f"/api/v1/tickets/{ticket.id}", json=change, headers=headers)
+    response = client.patch(
+        f"/api/v1/tickets/{ticket.id}", json={"priority": "urgent", **change}, headers=headers
+    )
     error = assert_error(response, 422, "validation_error")
     assert field in error["fields"]
     assert rows() == before
+    db_session.refresh(ticket)
+    assert (ticket.status, ticket.priority, ticket.assignee_id) == ("new", "normal", None)
 
 
 def test_an_empty_change_is_422(client, acme, ticket, bearer):
