@@ -32,6 +32,7 @@ from helpdesk.services.scope import get_visible_ticket, visible_tickets
 from helpdesk.services.tickets import NewTicket, add_message, create_ticket
 
 PER_PAGE = 25
+PAGE_MAX = 100_000  # beyond any real list; keeps OFFSET within the databases' integers
 BRAND_TONES = 6  # the stylesheet defines .tone-0 ... .tone-5
 
 
@@ -199,7 +200,7 @@ def logout():
 @customer_required
 def tickets():
     """The customer's tickets with this client, most recently updated first."""
-    page = request.args.get("page", 1, type=int)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), PAGE_MAX)
     stmt = (
         visible_tickets(g.customer)
         .where(Ticket.client_id == g.client.id)
@@ -207,7 +208,7 @@ def tickets():
         .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
     )
     pagination = db.paginate(
-        stmt, page=max(page or 1, 1), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False
+        stmt, page=page, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False
     )
     return render_template("portal/tickets.html", pagination=pagination)
 

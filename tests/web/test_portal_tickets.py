@@ -197,3 +197,10 @@ def test_a_ticket_id_that_does_not_exist_answers_404(client, kei):
     login(client, kei)
     assert client.get("/c/acme/tickets/999999").status_code == 404
     assert client.get(f"/c/acme/tickets/{2**70}").status_code == 404
+
+
+def test_a_page_number_far_past_the_end_shows_an_empty_page_not_an_error(client, kei, page_text):
+    login(client, kei)
+    response = client.get("/c/acme/tickets?page=99999999999999999999")
+    assert response.status_code == 200
+    assert "No tickets on this page" in page_text(response)
