@@ -10,14 +10,21 @@ from wtforms import BooleanField, IntegerField, SearchField, SelectField, TextAr
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from helpdesk.models import Client, Ticket, User
-from helpdesk.portal.forms import PRIORITY_LABELS, STATUS_LABELS, Form, choices, strip_text
+from helpdesk.portal.forms import (
+    ID_MAX,
+    PRIORITY_LABELS,
+    STATUS_LABELS,
+    Form,
+    choices,
+    strip_text,
+)
 from helpdesk.services.tickets import BODY_MAX
 
 ACTIVE_STATUSES = ("new", "open", "pending")
 SEARCH_MAX = 200
 PAGE_MAX = 100_000
 # "ACME-17" or "acme-eu-17": the client prefix, then the number.
-REFERENCE_RE = re.compile(r"^([a-z0-9][a-z0-9_-]*)-(\d{1,18})$")
+REFERENCE_RE = re.compile(r"^([a-z0-9][a-z0-9_-]*)-(\d{1,10})$")
 STATUS_FILTER_CHOICES = choices(
     [("active", _l("Open work")), ("all", _l("All statuses")), *STATUS_LABELS.items()]
 )
@@ -96,7 +103,7 @@ class TicketFilterForm(Form):
         if text:
             matches = [Ticket.subject.ilike(like_pattern(text), escape="\\")]
             reference = REFERENCE_RE.match(text.lower())
-            if reference:
+            if reference and int(reference.group(2)) <= ID_MAX:
                 prefix, number = reference.groups()
                 matches.append(
                     Ticket.client_id.in_(select(Client.id).where(Client.slug == prefix))

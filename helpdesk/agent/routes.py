@@ -17,7 +17,7 @@ from helpdesk.agent.forms import ReplyForm, TakeForm, TicketFilterForm, UpdateFo
 from helpdesk.auth.guards import roles_required
 from helpdesk.extensions import db
 from helpdesk.models import Message, Ticket, TicketEvent, User
-from helpdesk.portal.forms import PRIORITY_LABELS, STATUS_LABELS
+from helpdesk.portal.forms import ID_MAX, PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.scope import get_visible_ticket, visible_clients, visible_tickets
 from helpdesk.services.tickets import add_message, update_ticket
@@ -167,7 +167,7 @@ def _action() -> str | None:
     return None
 
 
-@bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
+@bp.route(f"/tickets/<int(max={ID_MAX}):ticket_id>", methods=["GET", "POST"])
 @roles_required("agent")
 def ticket(ticket_id: int):
     """One ticket: the whole thread with internal notes, facts, reply, status and take it."""

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.tickets import BODY_MAX, SUBJECT_MAX
 
+ID_MAX = 2**31 - 1  # ids and numbers are INTEGER columns; larger ones match nothing
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024  # services.auth.authenticate refuses longer ones
 

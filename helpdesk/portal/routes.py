@@ -20,6 +20,7 @@ from helpdesk.extensions import db
 from helpdesk.models import AgentSkill, Client, Message, Ticket, User, agent_clients
 from helpdesk.portal import bp
 from helpdesk.portal.forms import (
+    ID_MAX,
     PRIORITY_LABELS,
     STATUS_LABELS,
     NewTicketForm,
@@ -251,7 +252,7 @@ def new_ticket():
     return render_template("portal/new_ticket.html", form=form), status
 
 
-@bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
+@bp.route(f"/tickets/<int(max={ID_MAX}):ticket_id>", methods=["GET", "POST"])
 @customer_required
 def ticket(ticket_id: int):
     """One ticket's public thread, and the customer's reply (field `body`)."""

@@ -11,7 +11,7 @@ from helpdesk.agent.routes import events_of, language_name, thread_of
 from helpdesk.auth.guards import roles_required
 from helpdesk.extensions import db
 from helpdesk.models import Client, Ticket
-from helpdesk.portal.forms import PRIORITY_LABELS, STATUS_LABELS
+from helpdesk.portal.forms import ID_MAX, PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.services.scope import (
     get_visible_ticket,
     ticket_visibility,
@@ -71,7 +71,7 @@ def dashboard():
     )
 
 
-@bp.route("/tickets/<int:ticket_id>")
+@bp.route(f"/tickets/<int(max={ID_MAX}):ticket_id>")
 @roles_required("supervisor", "admin")
 def ticket(ticket_id: int):
     """One ticket, read-only: the public thread and the event log (internal notes left out)."""
