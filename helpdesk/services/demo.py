@@ -43,6 +43,7 @@ def load_demo(
 ) -> list[str]:
     """Provision the demo world; add sample tickets if there are none yet; end with the logins."""
     report = provision_file(session, path, now=now)
+    data = parse_yaml(path.read_text(encoding="utf-8"))
     lines = report.lines() or [_("The demo world is already loaded: nothing changed.")]
     if session.scalar(select(func.count(Ticket.id))):
         lines.append(_("Tickets already exist: no sample tickets added."))
@@ -51,7 +52,13 @@ def load_demo(
         # The loader is the only writer meanwhile, so reloading every object after each of
         # the services' thousands of commits (expire_on_commit) would be wasted time.
         with Session(bind=session.get_bind(), expire_on_commit=False) as work:
-            made = create_sample_tickets(work, count=tickets, now=now, seed=seed)
+            made = create_sample_tickets(
+                work,
+                count=tickets,
+                now=now,
+                seed=seed,
+                slugs=[client["slug"] for client in data.get("clients") or ()],
+            )
         lines.append(
             _(
                 "Created %(count)d sample tickets over the last %(days)d days.",
@@ -59,7 +66,7 @@ def load_demo(
                 days=DAYS,
             )
         )
-    return lines + login_lines(parse_yaml(path.read_text(encoding="utf-8")))
+    return lines + login_lines(data)
 
 
 def login_lines(data: dict[str, Any], base_url: str = BASE_URL) -> list[str]:
@@ -112,10 +119,14 @@ class _Agent:
         return served and language in self.languages
 
 
-def create_sample_tickets(session: Session, *, count: int, now: datetime, seed: int) -> int:
-    """File `count` tickets over the last DAYS days and play each one's history up to `now`."""
+def create_sample_tickets(
+    session: Session, *, count: int, now: datetime, seed: int, slugs: list[str]
+) -> int:
+    """File `count` tickets for these clients over the last DAYS days, each played up to `now`."""
     rng = random.Random(seed)
-    clients = list(session.scalars(select(Client).order_by(Client.slug)))
+    clients = list(
+        session.scalars(select(Client).where(Client.slug.in_(slugs)).order_by(Client.slug))
+    )
     customers = {
         client.id: list(
             session.scalars(

@@ -131,6 +131,18 @@ def test_sample_tickets_are_the_same_for_the_same_seed_and_clock(db_session, now
     first = shape()
     db_session.execute(delete(Ticket))
     db_session.commit()
-    create_sample_tickets(db_session, count=15, now=now, seed=2026)
+    create_sample_tickets(
+        db_session, count=15, now=now, seed=2026, slugs=["acme", "globex", "initech"]
+    )
 
     assert shape() == first
+
+
+def test_sample_tickets_only_go_to_the_demo_clients(db_session, factory, now):
+    umbrella = factory.client("umbrella")
+    factory.customer(umbrella)
+
+    load_demo(db_session, tickets=10, now=now)
+
+    assert count(db_session, Ticket, Ticket.client_id == umbrella.id) == 0
+    assert count(db_session, Ticket) == 10
