@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from helpdesk.domain.sla import METRICS
 from helpdesk.models import CHANNELS, CLOCK_STATES, PRESENCE, PRIORITIES, ROLES, STATUSES
 from helpdesk.models.tickets import MESSAGE_KINDS
+from helpdesk.services.addresses import BadAddress, normalize_email
 from helpdesk.services.tickets import (
     BODY_MAX,
     CATEGORY_RE,
@@ -43,10 +43,9 @@ SLUG_MAX = 40
 def _email(value: str) -> str:
     # The e-mail is the customer's identity per client: one spelling, lower case.
     try:
-        result = validate_email(value, check_deliverability=False)
-    except EmailNotValidError as exc:
+        return normalize_email(value)
+    except BadAddress as exc:
         raise PydanticCustomError("email", "{reason}", {"reason": str(exc)}) from None
-    return result.normalized.lower()
 
 
 def _whole(value: object) -> object:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -15,6 +14,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from helpdesk.services.addresses import BadAddress
+from helpdesk.services.addresses import normalize_email as checked_email
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.tickets import BODY_MAX, SUBJECT_MAX
 
@@ -58,8 +59,8 @@ def email_syntax(_form, field) -> None:
     if not field.data:
         return
     try:
-        validate_email(field.data, check_deliverability=False, test_environment=True)
-    except EmailNotValidError as exc:
+        checked_email(field.data)
+    except BadAddress as exc:
         raise ValidationError(_l("Enter a valid e-mail address.")) from exc
 
 

@@ -38,6 +38,7 @@ from helpdesk.models import (
     SlaTarget,
     User,
 )
+from helpdesk.services.addresses import BadAddress, normalize_email
 from helpdesk.services.auth import token_digest
 from helpdesk.services.tickets import CATEGORY_RE
 
@@ -55,7 +56,6 @@ DEFAULT_ESCALATION = ("notify_supervisors",)
 DEFAULT_CAPACITY = 5
 ALL_CLIENTS = "*"
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
-EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 TOKEN_MIN = 12
 
 _KINDS = {
@@ -380,10 +380,10 @@ class _Validator:
         return value
 
     def _email(self, path: str, value: Any) -> Any:
-        if not isinstance(value, str) or len(value) > 254 or not EMAIL_RE.fullmatch(value.strip()):
+        try:
+            return normalize_email(value)
+        except BadAddress:
             return self.error(path, _("not an e-mail address: %(value)r", value=value))
-        # Logins compare lowercased addresses.
-        return value.strip().lower()
 
     def _password(self, path: str, value: Any) -> Any:
         if not isinstance(value, str) or not value:
