@@ -14,13 +14,24 @@ LOCALE_COOKIE = "hd_locale"
 
 
 def normalize_locale(value: str | None) -> str | None:
-    """A Babel locale code for a BCP 47 or POSIX tag ("pt-BR" -> "pt_BR"), or None if unknown."""
-    if not value or len(value) > 35:
+    """A locale code for a BCP 47 or POSIX tag ("pt-BR" -> "pt_BR"), or None if Babel knows none.
+
+    The caller's spelling is kept ("tl" stays "tl" though CLDR aliases it to fil_PH), so
+    ticket locales and agent languages compare as people wrote them.
+    """
+    if not isinstance(value, str) or not value or len(value) > 35:
         return None
+    parts = value.replace("-", "_").split("_")
+    if not parts[0].isalpha() or not 2 <= len(parts[0]) <= 3:
+        return None
+    code = "_".join(
+        [parts[0].lower()] + [p.title() if len(p) == 4 else p.upper() for p in parts[1:]]
+    )
     try:
-        return str(Locale.parse(value.replace("-", "_")))
+        Locale.parse(code)
     except (UnknownLocaleError, ValueError, TypeError):
         return None
+    return code
 
 
 def is_timezone(name: str | None) -> bool:
