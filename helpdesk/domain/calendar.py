@@ -140,10 +140,16 @@ def _normalize_week(week: Iterable[Iterable[tuple[int, int]]]) -> Week:
 def _zone(name: object) -> ZoneInfo:
     try:
         if isinstance(name, str) and name:
-            return ZoneInfo(name)
+            return _cached_zone(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         pass
     raise CalendarError(f"unknown time zone {name!r}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_zone(name: str) -> ZoneInfo:
+    # ZoneInfo's own strong cache holds 8 zones; a desk spanning more would reload tz files.
+    return ZoneInfo(name)
 
 
 # -- instants as integer microseconds since the epoch, so span arithmetic is exact -------------
@@ -195,7 +201,7 @@ def _local_day_spans(tz: str, intervals: tuple[tuple[int, int], ...], day: int) 
     """UTC microsecond spans whose wall time in `tz` lies in `intervals` laid on `day`."""
     base = (day - _EPOCH_ORDINAL) * _DAY_S  # the day's local midnight, read as if it were UTC
     # Offsets are within ±24 h and the intervals within [base, base + 48 h) of wall time.
-    runs = _offset_runs(ZoneInfo(tz), base - _DAY_S, base + 3 * _DAY_S)
+    runs = _offset_runs(_cached_zone(tz), base - _DAY_S, base + 3 * _DAY_S)
     spans = []
     for start, end in intervals:
         wall_lo = base + start * 60
@@ -349,7 +355,7 @@ class BusinessCalendar:
     # -- internals -------------------------------------------------------------------------------
 
     def _local_day(self, us: int) -> int:
-        return _from_us(us).astimezone(ZoneInfo(self.timezone)).toordinal()
+        return _from_us(us).astimezone(_cached_zone(self.timezone)).toordinal()
 
     def _day_spans(self, day: int) -> tuple:
         intervals = self.hours[(day - 1) % 7]  # ordinal 1 was a Monday
