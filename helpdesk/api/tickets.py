@@ -74,8 +74,8 @@ def _load_ticket(user: User, raw_id: str) -> Ticket:
     return ticket
 
 
-def _created(ticket: Ticket, status: int = 201):
-    response = jsonify(ticket_json(ticket))
+def _created(ticket: Ticket, status: int = 201, data: dict | None = None):
+    response = jsonify(data or ticket_json(ticket))
     response.headers["Location"] = url_for("api.get_ticket", ticket_id=ticket.id)
     return response, status
 
@@ -197,10 +197,6 @@ def file_ticket():
     data = parse_body(TicketCreate)
     digest = request_digest(data)
     session = db.session
-    if key is not None:
-        row = find_idempotency_key(session, principal.key, key)
-        if row is not None:
-            return _replay(row, digest)
     client, cmd = _command(principal, data)
 
     for _attempt in range(_ATTEMPTS):
@@ -221,7 +217,9 @@ def file_ticket():
                 )
             session.commit()
         except IntegrityError:
-            # A concurrent request won: it stored the same key, or the same new customer.
+            # The key was used before (a repeat, or a concurrent request that won), or a
+            # concurrent request created the same new customer. Inserting first and looking
+            # up only on conflict keeps the common path one query shorter.
             session.rollback()
             if key is not None:
                 row = find_idempotency_key(session, principal.key, key)
@@ -231,8 +229,9 @@ def file_ticket():
         except ServiceError:
             session.rollback()
             raise
-        publish.ticket_changed(ticket, "created")
-        return _created(ticket)
+        data = ticket_json(ticket)
+        publish.ticket_changed(ticket, "created", data)
+        return _created(ticket, data=data)
     raise Conflict(_("Another request changed the same data; please retry."))
 
 

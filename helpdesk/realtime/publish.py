@@ -31,9 +31,12 @@ def message_added(ticket: Ticket, message: Message) -> None:
     emit("message", payload, to=room)
 
 
-def ticket_changed(ticket: Ticket, why: str) -> None:
-    """A ticket was created or changed: its room and the agents' queue hear of it."""
-    payload = {"ticket": ticket_json(ticket), "change": why}
+def ticket_changed(ticket: Ticket, why: str, ticket_data: dict | None = None) -> None:
+    """A ticket was created or changed: its room and the agents' queue hear of it.
+
+    `ticket_data` is the ticket's JSON when the caller has built it already.
+    """
+    payload = {"ticket": ticket_data or ticket_json(ticket), "change": why}
     emit("ticket_updated", payload, to=[rooms.ticket_room(ticket.id), rooms.agents_room()])
 
 

@@ -78,7 +78,7 @@ def _event(session, ticket, kind, clock, now, actor=None, **data) -> None:
 def _new_clock(session, ticket, metric, target, started_at, now, cycle=1) -> SlaClock:
     clock = SlaClock(
         ticket=ticket,
-        client_id=ticket.client_id,
+        client_id=ticket.client.id,  # set before the ticket is flushed
         metric=metric,
         cycle=cycle,
         state="active",
@@ -117,9 +117,10 @@ def clocks_of(ticket: Ticket, metric: str | None = None, *, live: bool = True) -
     return out
 
 
-def start_ticket_clocks(session: Session, ticket: Ticket, *, now: datetime) -> None:
-    """Start first-response and resolution clocks at creation, if the client has a policy."""
-    target = policy_target(session, ticket.client_id, ticket.priority)
+def start_ticket_clocks(
+    session: Session, ticket: Ticket, target: SlaTarget | None, *, now: datetime
+) -> None:
+    """Start first-response and resolution clocks at creation under the priority's targets."""
     if target is None:
         return
     for metric in ("first_response", "resolution"):

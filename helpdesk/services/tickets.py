@@ -131,9 +131,13 @@ def create_ticket(
     if requester.role != "customer" or requester.client_id != client.id:
         raise NotFound(_l("No such requester for this client."))
     cmd = validate_new_ticket(cmd, client)
+    # Reads first: the number allocation takes the write lock (on SQLite, the database's),
+    # so everything after it should be writes that commit quickly.
+    target = sla.policy_target(session, client.id, cmd.priority)
     ticket = Ticket(
         client=client,
         number=_next_number(session, client),
+        sla_clocks=[],
         subject=cmd.subject,
         body=cmd.body,
         status="new",
@@ -147,8 +151,8 @@ def create_ticket(
     )
     session.add(ticket)
     record_event(session, ticket, "created", actor=requester, now=now, channel=cmd.channel)
+    sla.start_ticket_clocks(session, ticket, target, now=now)
     session.flush()
-    sla.start_ticket_clocks(session, ticket, now=now)
     if commit:
         session.commit()
         publish.ticket_changed(ticket, "created")

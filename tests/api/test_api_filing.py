@@ -180,7 +180,7 @@ def test_staff_and_supervisors_do_not_file_tickets_through_the_api(client, acme,
 def test_filing_tells_connected_agents_after_the_commit(client, acme, monkeypatch):
     heard = []
 
-    def spy(ticket, why):
+    def spy(ticket, why, ticket_data=None):
         # Another connection sees the ticket: it is committed before anyone hears of it.
         with db.engine.connect() as conn:
             stored = conn.scalar(select(Ticket.id).where(Ticket.id == ticket.id))
