@@ -1,11 +1,11 @@
-"""Agent forms: queue filters (GET), reply or internal note, status and priority, take it."""
+"""Agent forms: queue filters and sort (GET), reply or note, status and priority, take it."""
 
 from __future__ import annotations
 
 import re
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, case, or_, select
 from wtforms import BooleanField, IntegerField, SearchField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -18,6 +18,7 @@ from helpdesk.portal.forms import (
     choices,
     strip_text,
 )
+from helpdesk.services.sla_report import earliest_live_due
 from helpdesk.services.tickets import BODY_MAX
 
 ACTIVE_STATUSES = ("new", "open", "pending")
@@ -28,6 +29,15 @@ REFERENCE_RE = re.compile(r"^([a-z0-9][a-z0-9_-]*)-(\d{1,10})$")
 STATUS_FILTER_CHOICES = choices(
     [("active", _l("Open work")), ("all", _l("All statuses")), *STATUS_LABELS.items()]
 )
+PRIORITY_RANK = case(
+    {"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Ticket.priority, else_=4
+)
+SORT_LABELS = {
+    "due": _l("Due time"),
+    "priority": _l("Priority"),
+    "oldest": _l("Oldest first"),
+    "updated": _l("Latest activity"),
+}
 
 
 def like_pattern(text: str) -> str:
@@ -62,6 +72,7 @@ class TicketFilterForm(Form):
         filters=[strip_text],
         render_kw={"placeholder": _l("Subject or reference")},
     )
+    sort = SelectField(_l("Sort by"), choices=choices(SORT_LABELS.items()), default="due")
     page = IntegerField(
         _l("Page"), validators=[Optional(), NumberRange(min=1, max=PAGE_MAX)], default=1
     )
@@ -112,10 +123,21 @@ class TicketFilterForm(Form):
             stmt = stmt.where(or_(*matches))
         return stmt
 
+    def ordering(self) -> list:
+        """ORDER BY terms for the chosen sort; due time puts tickets without a live due last."""
+        sort = self.value("sort")
+        if sort == "priority":
+            return [PRIORITY_RANK, Ticket.created_at, Ticket.id]
+        if sort == "oldest":
+            return [Ticket.created_at, Ticket.id]
+        if sort == "updated":
+            return [Ticket.updated_at.desc(), Ticket.id.desc()]
+        return [earliest_live_due().nulls_last(), PRIORITY_RANK, Ticket.created_at, Ticket.id]
+
     def query_args(self, **overrides) -> dict:
         """The valid, non-default filters as query arguments (for pagination links)."""
         args = {}
-        for name in ("status", "priority", "client", "assignee", "q"):
+        for name in ("status", "priority", "client", "assignee", "q", "sort"):
             if name not in self._fields:
                 continue
             value = self.value(name)

@@ -30,6 +30,12 @@ from helpdesk.portal.forms import (
 from helpdesk.services.auth import authenticate
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.scope import get_visible_ticket, visible_tickets
+from helpdesk.services.sla_report import (
+    RESPONSE_METRICS,
+    expected_reply,
+    is_live,
+    live_clocks_by_ticket,
+)
 from helpdesk.services.tickets import NewTicket, add_message, create_ticket
 
 PER_PAGE = 25
@@ -211,7 +217,12 @@ def tickets():
     pagination = db.paginate(
         stmt, page=page, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False
     )
-    return render_template("portal/tickets.html", pagination=pagination)
+    now = datetime.now(UTC)
+    live = live_clocks_by_ticket(
+        db.session, [t.id for t in pagination.items], metrics=RESPONSE_METRICS
+    )
+    replies = {t.id: expected_reply(t, live.get(t.id, []), now=now) for t in pagination.items}
+    return render_template("portal/tickets.html", pagination=pagination, replies=replies, now=now)
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -283,6 +294,13 @@ def ticket(ticket_id: int):
         .options(joinedload(Message.author))
         .order_by(Message.id)
     ).all()
+    now = datetime.now(UTC)
+    live = [c for c in ticket.sla_clocks if is_live(c)]
     return render_template(
-        "portal/ticket.html", ticket=ticket, messages=messages, form=form
+        "portal/ticket.html",
+        ticket=ticket,
+        messages=messages,
+        form=form,
+        reply=expected_reply(ticket, live, now=now),
+        now=now,
     ), status

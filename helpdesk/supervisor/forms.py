@@ -13,3 +13,4 @@ class SupervisorFilterForm(TicketFilterForm):
 
     status = SelectField(_l("Status"), choices=STATUS_FILTER_CHOICES, default="all")
     assignee = None  # supervisors review a client's tickets, not their own work
+    sort = None  # the overview always shows the latest activity first

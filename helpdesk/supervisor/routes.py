@@ -1,13 +1,22 @@
-"""Supervisor pages: a client's tickets with status counts, and a read-only ticket view."""
+"""Supervisor pages: a client's tickets with status counts, a read-only ticket view, and the
+ticket's printable SLA timeline."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from helpdesk.agent.routes import events_of, language_name, thread_of
+from helpdesk.agent.routes import (
+    clocks_of,
+    events_of,
+    language_name,
+    render_sla_timeline,
+    sla_context,
+    thread_of,
+)
 from helpdesk.auth.guards import roles_required
 from helpdesk.extensions import db
 from helpdesk.models import Client, Ticket
@@ -28,7 +37,12 @@ PER_PAGE = 50
 def supervisor_context() -> dict:
     """The viewer and labels for supervisor templates."""
     viewer = current_user if current_user.is_authenticated else None
-    return {"viewer": viewer, "status_labels": STATUS_LABELS, "priority_labels": PRIORITY_LABELS}
+    return {
+        "viewer": viewer,
+        "status_labels": STATUS_LABELS,
+        "priority_labels": PRIORITY_LABELS,
+        **sla_context(),
+    }
 
 
 def status_counts(client: Client | None) -> dict[str, int]:
@@ -86,4 +100,20 @@ def ticket(ticket_id: int):
         events=events,
         user_names=names,
         language=language_name(ticket.locale),
+        clocks=clocks_of(ticket),
+    )
+
+
+@bp.route(f"/tickets/<int(max={ID_MAX}):ticket_id>/sla")
+@roles_required("supervisor", "admin")
+def sla_timeline(ticket_id: int):
+    """The ticket's SLA timeline for the client's supervisors and for admins."""
+    ticket = get_visible_ticket(db.session, current_user, ticket_id)
+    if ticket is None:
+        abort(404)
+    return render_sla_timeline(
+        ticket,
+        ticket_url=url_for("supervisor.ticket", ticket_id=ticket.id),
+        list_url=url_for("supervisor.dashboard"),
+        list_label=_("Tickets"),
     )

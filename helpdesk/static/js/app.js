@@ -65,4 +65,12 @@
     box.addEventListener("change", sync);
     sync();
   });
+
+  // Print buttons exist only where scripts run; printing from the browser menu works anyway.
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      window.print();
+    });
+  });
 })();
