@@ -43,7 +43,7 @@ class Config:
 
     SECRET_KEY = None  # resolved in create_app so importing config has no side effects
     SQLALCHEMY_DATABASE_URI = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "threading")
     SMTP_HOST = os.environ.get("SMTP_HOST") or None
@@ -68,9 +68,15 @@ class Config:
     @classmethod
     def resolve(cls) -> dict:
         """Return the settings computed at app creation (secret key, database URL)."""
+        url = cls.SQLALCHEMY_DATABASE_URI or _database_url()
+        options = dict(cls.SQLALCHEMY_ENGINE_OPTIONS)
+        if not url.startswith("sqlite"):
+            # A server can drop idle connections; a local SQLite file cannot.
+            options.setdefault("pool_pre_ping", True)
         return {
             "SECRET_KEY": cls.SECRET_KEY or installation_secret(),
-            "SQLALCHEMY_DATABASE_URI": cls.SQLALCHEMY_DATABASE_URI or _database_url(),
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": options,
         }
 
 

@@ -211,7 +211,7 @@ def file_ticket():
                         principal=principal.key,
                         key=key,
                         request_hash=digest,
-                        ticket_id=ticket.id,
+                        ticket=ticket,
                         created_at=ticket.created_at,
                     )
                 )

@@ -115,7 +115,8 @@ def _next_number(session: Session, client: Client) -> int:
         .values(ticket_seq=Client.ticket_seq + 1)
         .returning(Client.ticket_seq)
     )
-    return session.execute(stmt).scalar_one()
+    # No in-session sync: the Client object's own ticket_seq is never read for numbering.
+    return session.execute(stmt, execution_options={"synchronize_session": False}).scalar_one()
 
 
 def create_ticket(
@@ -152,7 +153,6 @@ def create_ticket(
     session.add(ticket)
     record_event(session, ticket, "created", actor=requester, now=now, channel=cmd.channel)
     sla.start_ticket_clocks(session, ticket, target, now=now)
-    session.flush()
     if commit:
         session.commit()
         publish.ticket_changed(ticket, "created")
