@@ -94,6 +94,10 @@ def _message(error: dict) -> str:
         return _("Must be at most %(limit)s.", limit=ctx.get("le", ctx.get("lt")))
     if kind == "email":
         return _("Not a valid e-mail address.")
+    if kind == "timezone_aware":
+        return _("Give a time zone offset, e.g. 2026-03-08T06:59:00Z.")
+    if kind.startswith(("datetime_", "date_")):
+        return _("Not a valid ISO 8601 date and time.")
     return _("Invalid value.")
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+)
 from pydantic_core import PydanticCustomError
 
 from helpdesk.domain.sla import METRICS
@@ -188,6 +195,14 @@ class TicketListQuery(Query):
     per_page: int = Field(default=50, ge=1, le=PER_PAGE_MAX)
 
 
+class SlaPreviewQuery(Query):
+    """Parameters of `GET /sla/preview`."""
+
+    client: str = Field(max_length=SLUG_MAX, pattern=NO_NUL, description="A client's slug.")
+    priority: Priority
+    start: AwareDatetime = Field(description="When the clocks start (ISO 8601 with offset).")
+
+
 # Responses
 
 
@@ -323,6 +338,18 @@ class AgentStatus(Response):
     presence_at: datetime
 
 
+class SlaPreview(Response):
+    """Due times of clocks started at `start` and never paused."""
+
+    client: str
+    priority: Priority
+    start: str
+    calendar: str = Field(description="The policy's calendar name, or 24x7.")
+    first_response_due_at: str
+    next_response_due_at: str
+    resolution_due_at: str
+
+
 REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     TokenRequest,
     Requester,
@@ -339,4 +366,5 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     TicketList,
     Message,
     AgentStatus,
+    SlaPreview,
 )

@@ -325,3 +325,23 @@ def scan(session: Session, *, now: datetime, limit: int = 500) -> ScanResult:
             publish.sla_alert("sla_breach", clock)
             publish.ticket_changed(clock.ticket, "sla_breach")
     return result
+
+
+@dataclass(frozen=True)
+class DuePreview:
+    """Due instants per metric of clocks started together and never paused."""
+
+    calendar: str
+    due: dict[str, datetime]
+
+
+def preview_due(session: Session, client, priority: str, start: datetime) -> DuePreview | None:
+    """What the client's policy for `priority` gives clocks started at `start`; None without one."""
+    target = policy_target(session, client.id, priority)
+    if target is None:
+        return None
+    cal = business_calendar(target.calendar)
+    return DuePreview(
+        calendar=target.calendar.name if target.calendar else "24x7",
+        due={m: cal.due(start, getattr(target, METRIC_FIELDS[m])) for m in METRIC_FIELDS},
+    )
