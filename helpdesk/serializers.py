@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from helpdesk.describe import routing_reason
 from helpdesk.models import Message, Ticket, User
 
 
@@ -47,7 +48,7 @@ def ticket_json(ticket: Ticket) -> dict:
         "updated_at": iso(ticket.updated_at),
         "routing": {
             "site": ticket.site.slug if ticket.site else None,
-            "reason": ticket.routing_reason,
+            "reason": routing_reason(ticket.routing_note),
             "expected_pickup_at": iso(ticket.expected_pickup_at),
         },
         "sla": sla_json(ticket),

@@ -32,7 +32,6 @@ from helpdesk.api.schemas import Ticket as TicketSchema
 from helpdesk.extensions import db
 from helpdesk.i18n import normalize_locale
 from helpdesk.models import Client, IdempotencyKey, Message, Ticket, User
-from helpdesk.realtime import publish
 from helpdesk.serializers import message_json, ticket_json
 from helpdesk.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from helpdesk.services.scope import get_visible_client, get_visible_ticket, is_staff_of
@@ -40,6 +39,7 @@ from helpdesk.services.scope import visible_tickets as visible_tickets_query
 from helpdesk.services.tickets import (
     NewTicket,
     add_message,
+    announce_created,
     create_ticket,
     find_message_by_client_id,
     update_ticket,
@@ -230,7 +230,7 @@ def file_ticket():
             session.rollback()
             raise
         data = ticket_json(ticket)
-        publish.ticket_changed(ticket, "created", data)
+        announce_created(ticket, data)
         return _created(ticket, data=data)
     raise Conflict(_("Another request changed the same data; please retry."))
 

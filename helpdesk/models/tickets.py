@@ -55,7 +55,8 @@ class Ticket(db.Model):
     # Routing outcome: the site whose queue holds the ticket and when pickup is expected.
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     expected_pickup_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    routing_reason: Mapped[str | None] = mapped_column(Text)
+    # The last routing decision as {"code", "params"}; rendered in the reader's language.
+    routing_note: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

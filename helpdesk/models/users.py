@@ -63,6 +63,8 @@ class User(UserMixin, db.Model):
     serves_all_clients: Mapped[bool] = mapped_column(Boolean, default=False)
     presence: Mapped[str] = mapped_column(String(16), default="offline")
     presence_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Last request or socket event of an online agent: idle past a limit means away.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shift_override: Mapped[dict | None] = mapped_column(JSON)
 

@@ -23,7 +23,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.realtime import publish
-from helpdesk.services import sla
+from helpdesk.services import routing, sla
 from helpdesk.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from helpdesk.services.scope import agent_serves, is_staff_of
 
@@ -153,10 +153,18 @@ def create_ticket(
     session.add(ticket)
     record_event(session, ticket, "created", actor=requester, now=now, channel=cmd.channel)
     sla.start_ticket_clocks(session, ticket, target, now=now)
+    routing.route_ticket(session, ticket, now=now)
     if commit:
         session.commit()
-        publish.ticket_changed(ticket, "created")
+        announce_created(ticket)
     return ticket
+
+
+def announce_created(ticket: Ticket, ticket_data: dict | None = None) -> None:
+    """Tell the queue (and the assignee, if routing found one) about a committed new ticket."""
+    publish.ticket_changed(ticket, "created", ticket_data)
+    if ticket.assignee_id is not None:
+        publish.ticket_assigned(ticket)
 
 
 def find_message_by_client_id(

@@ -33,7 +33,7 @@ def test_an_intake_token_files_a_ticket_for_a_new_customer(client, acme, db_sess
     assert customer.realm == acme.client.id and customer.client_id == acme.client.id
     assert customer.password_hash is None
     events = db_session.scalars(select(TicketEvent.kind)).all()
-    assert events == ["created"]
+    assert events == ["created", "routed"]
 
 
 def test_an_intake_token_reuses_the_customer_with_that_email(client, acme, factory):

@@ -38,7 +38,7 @@ def test_filing_a_ticket_records_who_when_and_through_which_channel(factory, now
         "pt_BR",
     )
     assert ticket.created_at == now
-    assert [(e.kind, e.actor_id) for e in ticket.events] == [("created", kei.id)]
+    assert [(e.kind, e.actor_id) for e in ticket.events] == [("created", kei.id), ("routed", None)]
 
 
 def test_a_ticket_without_locale_takes_the_clients_default(factory):
@@ -91,7 +91,7 @@ def test_an_agent_reply_opens_a_new_ticket_and_a_note_does_not(factory, now):
     add_message(factory.session, ticket=ticket, author=ana, body="On it", now=now)
     assert ticket.status == "open"
     kinds = [e.kind for e in ticket.events]
-    assert kinds == ["created", "note_added", "message_added", "status_changed"]
+    assert kinds == ["created", "routed", "note_added", "message_added", "status_changed"]
 
 
 def test_a_customer_reply_reopens_a_solved_ticket(factory, now):
@@ -185,7 +185,7 @@ def test_assigning_needs_an_agent_who_serves_the_client(factory, now):
     events = factory.session.scalars(
         select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket.id)
     ).all()
-    assert events == ["created", "priority_changed", "assigned"]
+    assert events == ["created", "routed", "priority_changed", "assigned"]
 
 
 def test_an_unchanged_update_records_nothing(factory, now):
@@ -195,4 +195,4 @@ def test_an_unchanged_update_records_nothing(factory, now):
     update_ticket(
         factory.session, ticket=ticket, actor=ana, status="new", priority="normal", now=now
     )
-    assert [e.kind for e in ticket.events] == ["created"]
+    assert [e.kind for e in ticket.events] == ["created", "routed"]

@@ -225,7 +225,7 @@ def test_an_agent_changes_status_and_priority(client, factory, acme, ana, db_ses
     db_session.refresh(ticket)
     assert (ticket.status, ticket.priority) == ("pending", "urgent")
     kinds = db_session.scalars(select(TicketEvent.kind).order_by(TicketEvent.id)).all()
-    assert kinds == ["created", "status_changed", "priority_changed"]
+    assert kinds == ["created", "routed", "status_changed", "priority_changed"]
 
 
 def test_an_unknown_status_is_a_form_error_and_changes_nothing(

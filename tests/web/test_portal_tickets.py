@@ -41,7 +41,7 @@ def test_a_customer_files_a_ticket_on_the_portal(client, kei, db_session, page_t
         kei.id,
     )
     assert ticket.category is None
-    assert [e.kind for e in ticket.events] == ["created"]
+    assert [e.kind for e in ticket.events] == ["created", "routed"]
     page = client.get(response.headers["Location"])
     assert f"Your ticket {ticket.reference} is filed" in page_text(page)
 

@@ -1,0 +1,74 @@
+"""Human sentences for stored decisions (routing notes), in the reader's language and zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+
+
+def _when(value: str | None) -> str:
+    if not value:
+        return ""
+    return format_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")), "medium")
+
+
+def routing_reason(note: dict | None) -> str | None:
+    """The routing decision `{"code", "params"}` as one translated sentence."""
+    if not note:
+        return None
+    code, p = note.get("code"), note.get("params") or {}
+    if code == "assigned":
+        fit = (
+            _("speaks %(locale)s", locale=p.get("locale"))
+            if p.get("language_fit") == "exact"
+            else _("speaks the language of %(locale)s", locale=p.get("locale"))
+        )
+        return _(
+            "Assigned to %(agent)s (%(site)s): on shift, online, %(fit)s, "
+            "%(load)d of %(capacity)d tickets; %(eligible)d of %(considered)d agents "
+            "were eligible.",
+            agent=p.get("agent"),
+            site=p.get("site") or "-",
+            fit=fit,
+            load=p.get("load", 0),
+            capacity=p.get("capacity", 0),
+            eligible=p.get("eligible", 0),
+            considered=p.get("considered", 0),
+        )
+    if code == "queued_next_shift":
+        return _(
+            "Nobody who can take it is available now; it waits for %(site)s, whose next "
+            "shift starts %(when)s.",
+            site=p.get("site"),
+            when=_when(p.get("expected_pickup_at")),
+        )
+    if code == "no_coverage":
+        if p.get("skill"):
+            return _(
+                "No agent serving this client speaks %(locale)s with the skill %(skill)s "
+                "on any shift; an administrator must assign it.",
+                locale=p.get("locale"),
+                skill=p.get("skill"),
+            )
+        return _(
+            "No agent serving this client speaks %(locale)s on any shift; an "
+            "administrator must assign it.",
+            locale=p.get("locale"),
+        )
+    return code
+
+
+def handoff_note(previous: str, note: dict) -> str:
+    """The internal note left on a ticket handed off at shift end."""
+    to = (note.get("params") or {}).get("agent") if note.get("code") == "assigned" else None
+    if to:
+        head = _(
+            "Handed off from %(old)s to %(new)s at the end of the shift.", old=previous, new=to
+        )
+    else:
+        head = _(
+            "Handed off from %(old)s at the end of the shift; back in the queue.", old=previous
+        )
+    return head + " " + (routing_reason(note) or "")

@@ -1,0 +1,174 @@
+"""Routing use cases: intake, queue, pickup, handoff, taking, presence."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from helpdesk.extensions import db
+from helpdesk.models import Message, SlaTarget, Ticket, User
+from helpdesk.serializers import ticket_json
+from helpdesk.services import routing
+from helpdesk.services.errors import Conflict
+from helpdesk.services.tickets import update_ticket
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+
+
+@pytest.fixture
+def world(factory):
+    """acme; Krakow on shift now (Monday 16:00 local); Lisbon only on Tuesdays."""
+    acme = factory.client("acme", default_locale="pl")
+    krakow = factory.site(
+        "krakow", timezone="Europe/Warsaw", shifts={d: ["08:00-17:00"] for d in WEEKDAYS}
+    )
+    lisbon = factory.site("lisbon", timezone="Europe/Lisbon", shifts={"tue": ["09:00-17:00"]})
+    return acme, krakow, lisbon
+
+
+def agent(factory, client, site, **kw):
+    kw.setdefault("presence", "online")
+    return factory.agent([client], site=site, **kw)
+
+
+def test_a_ticket_goes_to_an_agent_on_shift_who_speaks_the_language(factory, world):
+    acme, krakow, _ = world
+    ola = agent(factory, acme, krakow, languages=("pl",), name="Ola")
+    agent(factory, acme, krakow, languages=("en",))
+    ticket = factory.ticket(acme)
+    assert ticket.assignee_id == ola.id
+    assert ticket.site_id == krakow.id
+    routed = next(e for e in ticket.events if e.kind == "routed")
+    assert routed.data["code"] == "assigned"
+    assert routed.data["summary"]["eligible"] == 1
+    assert "Ola" in ticket_json(ticket)["routing"]["reason"]
+
+
+def test_with_nobody_available_the_ticket_waits_for_the_next_shift(factory, world, now):
+    acme, krakow, lisbon = world
+    agent(factory, acme, krakow, languages=("en",))  # on shift but no Portuguese
+    agent(factory, acme, lisbon, languages=("pt",))
+    ticket = factory.ticket(acme, locale="pt-BR")
+    assert ticket.assignee_id is None
+    assert ticket.site_id == lisbon.id
+    # Tuesday 09:00 in Lisbon (WET, UTC+0).
+    assert ticket.expected_pickup_at == datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    body = ticket_json(ticket)["routing"]
+    assert body["site"] == "lisbon" and body["expected_pickup_at"] == "2026-03-10T09:00:00Z"
+
+
+def test_nobody_who_could_ever_take_it_is_said_plainly(factory, world):
+    acme, krakow, _ = world
+    agent(factory, acme, krakow, languages=("en",))
+    ticket = factory.ticket(acme, locale="ja")
+    assert ticket.routing_note["code"] == "no_coverage"
+    assert ticket.expected_pickup_at is None
+
+
+def test_pickup_assigns_the_most_urgent_waiting_ticket_first(factory, world, now):
+    acme, krakow, _ = world
+    factory.session.add(
+        SlaTarget(
+            client=acme, priority="urgent", first_response=30, next_response=60, resolution=240
+        )
+    )
+    factory.session.commit()
+    ola = agent(factory, acme, krakow, languages=("pl",), presence="offline", capacity=1)
+    older = factory.ticket(acme, priority="normal")
+    factory.now = now + timedelta(minutes=5)
+    urgent = factory.ticket(acme, priority="urgent")
+    assert older.assignee_id is None and urgent.assignee_id is None
+    routing.set_presence(db.session, ola, "online", now=now + timedelta(minutes=6))
+    picked = routing.pickup(db.session, now=now + timedelta(minutes=6))
+    assert picked == [(urgent.id, ola.id)]
+    db.session.refresh(urgent)
+    assert urgent.assignee_id == ola.id
+    assert [e.data.get("why") for e in urgent.events if e.kind == "assigned"] == ["pickup"]
+
+
+def test_an_agent_going_offline_hands_open_tickets_to_a_colleague(factory, world, now):
+    acme, krakow, _ = world
+    ola = agent(factory, acme, krakow, languages=("pl",), name="Ola")
+    ticket = factory.ticket(acme)
+    parked = factory.ticket(acme)
+    assert ticket.assignee_id == parked.assignee_id == ola.id
+    update_ticket(db.session, ticket=parked, actor=ola, status="pending", now=now)
+    jan = agent(factory, acme, krakow, languages=("pl",), name="Jan")
+    routing.set_presence(db.session, ola, "offline", now=now)
+    moved = routing.handoff(db.session, now=now + timedelta(minutes=1))
+    assert moved == [ticket.id]
+    db.session.refresh(ticket)
+    db.session.refresh(parked)
+    assert ticket.assignee_id == jan.id
+    assert parked.assignee_id == ola.id  # pending stays with its owner
+    note = db.session.scalar(select(Message).where(Message.ticket_id == ticket.id))
+    assert note.internal and note.kind == "system" and "Ola" in note.body and "Jan" in note.body
+    assert "handed_off" in [e.kind for e in ticket.events]
+
+
+def test_at_shift_end_tickets_go_back_to_the_queue_when_nobody_is_on(factory, world, now):
+    acme, krakow, lisbon = world
+    ola = agent(factory, acme, krakow, languages=("pl",))
+    agent(factory, acme, lisbon, languages=("pl",))
+    ticket = factory.ticket(acme)
+    assert ticket.assignee_id == ola.id
+    after_shift = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)  # 18:00 in Krakow
+    assert routing.handoff(db.session, now=after_shift) == [ticket.id]
+    db.session.refresh(ticket)
+    assert ticket.assignee_id is None and ticket.site_id == lisbon.id
+
+
+def test_two_agents_taking_one_ticket_at_once_one_wins(app, factory, world):
+    acme, krakow, _ = world
+    ticket = factory.ticket(acme, locale="ja")  # nobody speaks Japanese: it waits
+    takers = [agent(factory, acme, krakow).id for _ in range(2)]
+    outcomes = []
+    barrier = threading.Barrier(2)
+
+    def take(agent_id):
+        with app.app_context():
+            me = db.session.get(User, agent_id)
+            mine = db.session.get(Ticket, ticket.id)
+            barrier.wait()
+            try:
+                routing.take_ticket(db.session, mine, me, now=datetime.now(UTC))
+                outcomes.append("won")
+            except Conflict as exc:
+                outcomes.append(exc.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=take, args=(a,)) for a in takers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["already_taken", "won"]
+    db.session.refresh(ticket)
+    assert ticket.assignee_id in takers
+
+
+def test_idle_agents_become_away(factory, world, now):
+    acme, krakow, _ = world
+    ola = agent(factory, acme, krakow, last_seen_at=now - timedelta(minutes=20))
+    fresh = agent(factory, acme, krakow, last_seen_at=now - timedelta(minutes=2))
+    away = routing.mark_idle_agents_away(db.session, now=now, idle=timedelta(minutes=15))
+    assert away == [ola.id]
+    assert (ola.presence, fresh.presence) == ("away", "online")
+
+
+def test_agents_and_their_loads_come_from_one_query(factory, world):
+    acme, krakow, _ = world
+    for _ in range(5):
+        agent(factory, acme, krakow, languages=("pl", "en"), skills=("billing",))
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        views, sites = routing.agent_views(db.session, client_id=acme.id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert len(statements) == 1
+    assert len(views) == 5 and sites == {"krakow": krakow.id}
+    assert views[0].languages == {"pl", "en"} and views[0].clients == {acme.id}
