@@ -174,6 +174,7 @@ class ClockTimeline:
     due_at: datetime | None
     breached_at: datetime | None
     fulfilled_at: datetime | None
+    paused_since: datetime | None
     ended_at: datetime | None  # fulfilment or cancellation; None while the clock runs
     elapsed_minutes: float  # final business minutes, or used so far while it runs
     paused_minutes: float  # business minutes spent paused
@@ -319,6 +320,7 @@ def _clock_timeline(
         due_at=clock.due_at,
         breached_at=clock.breached_at,
         fulfilled_at=clock.fulfilled_at,
+        paused_since=clock.paused_since,
         ended_at=ended_at,
         elapsed_minutes=final,
         paused_minutes=total_paused,

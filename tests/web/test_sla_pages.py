@@ -294,7 +294,7 @@ def test_the_timeline_header_names_ticket_client_time_and_zone(
     assert "Client Acme Corp" in head
     assert "Generated" in head and " UTC" in head
     assert "Times shown in Asia/Tokyo and UTC" in head
-    assert "Time (Asia/Tokyo)" in html
+    assert '<span class="th-sub">Asia/Tokyo · UTC</span>' in html
     # The print button appears only where scripts run; navigation is marked to stay off paper.
     assert re.search(r"<button[^>]*data-print[^>]*hidden", html)
     assert 'class="page-head no-print"' in html
@@ -314,6 +314,26 @@ def test_the_timeline_records_the_scanner_breach_and_escalations(
     assert "The client's supervisors were notified" in text
     assert "Priority raised to Urgent" in text
     assert "Recomputed" in text and "Priority Urgent: target 240 min" in text
+
+
+def test_the_timeline_of_running_clocks_counts_down_and_shows_an_open_pause(
+    client, factory, acme_sla, ana, db_session, page_text
+):
+    start = real_now()
+    factory.now = start - 10 * MIN
+    running = factory.ticket(acme_sla, priority="urgent")
+    paused = factory.ticket(acme_sla, priority="urgent")
+    update_ticket(db_session, ticket=paused, actor=ana, status="pending", now=start - 4 * MIN)
+    login(client, ana)
+
+    html = client.get(f"/agent/tickets/{running.id}/sla").get_data(as_text=True)
+    assert [state_of(part) for part in html.split('class="card clock-report"')[1:]] == ["ok", "ok"]
+    assert "in 20 minutes" in words(html)
+    assert "Business minutes used so far" in words(html)
+
+    text = page_text(client.get(f"/agent/tickets/{paused.id}/sla"))
+    assert text.count("Paused: no due time until it resumes") == 2
+    assert "of business time so far, 24 min left when it resumes." in text
 
 
 def test_a_ticket_without_clocks_has_an_empty_timeline(client, factory, acme, ana, page_text):
