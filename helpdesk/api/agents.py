@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import jsonify
-from sqlalchemy.orm import Session
 
 from helpdesk.api import bp
 from helpdesk.api.openapi import operation
@@ -13,21 +12,8 @@ from helpdesk.api.parsing import parse_body
 from helpdesk.api.principal import current_user
 from helpdesk.api.schemas import AgentStatus, AgentStatusUpdate
 from helpdesk.extensions import db
-from helpdesk.models import User
-from helpdesk.realtime import publish, rooms
 from helpdesk.serializers import iso
-
-
-def set_presence(session: Session, agent: User, status: str, *, now: datetime) -> None:
-    """Store the agent's presence, then tell agents and admins."""
-    agent.presence = status
-    agent.presence_at = now
-    session.commit()
-    publish.emit(
-        "presence",
-        {"agent": {"id": agent.id, "name": agent.name}, "status": status},
-        to=rooms.agents_room(),
-    )
+from helpdesk.services import routing
 
 
 @bp.put("/agents/me/status")
@@ -42,7 +28,9 @@ def put_my_status():
     agent = current_user("agent")
     data = parse_body(AgentStatusUpdate)
     now = datetime.now(UTC)
-    set_presence(db.session, agent, data.status, now=now)
+    routing.set_presence(db.session, agent, data.status, now=now)
+    if data.status == "online":
+        routing.pickup(db.session, now=now)
     return jsonify(
         agent={"id": agent.id, "name": agent.name},
         status=agent.presence,
