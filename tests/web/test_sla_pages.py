@@ -334,6 +334,8 @@ def test_the_timeline_of_running_clocks_counts_down_and_shows_an_open_pause(
     text = page_text(client.get(f"/agent/tickets/{paused.id}/sla"))
     assert text.count("Paused: no due time until it resumes") == 2
     assert "of business time so far, 24 min left when it resumes." in text
+    card = page_text(client.get(f"/agent/tickets/{paused.id}"))
+    assert card.count("Due Paused since") == 2
 
 
 def test_a_ticket_without_clocks_has_an_empty_timeline(client, factory, acme, ana, page_text):
