@@ -33,6 +33,8 @@ agent_clients = Table(
     db.Model.metadata,
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    # Routing asks "who serves client X": the primary key leads with the user.
+    Index("ix_agent_clients_client_id", "client_id"),
 )
 
 

@@ -15,13 +15,26 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, case, cast, false, func, or_, select, true, update
+from sqlalchemy import (
+    String,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from helpdesk.describe import handoff_note
 from helpdesk.domain.calendar import BusinessCalendar
 from helpdesk.domain.coverage import Coverage, week_coverage
 from helpdesk.domain.routing import AgentView, Decision, Need, choose
+from helpdesk.i18n import normalize_locale
 from helpdesk.models import (
     AgentLanguage,
     AgentSkill,
@@ -49,18 +62,20 @@ def _calendar(timezone: str, hours: str, holidays: tuple[str, ...]) -> BusinessC
     return BusinessCalendar.from_spec(timezone, spec, list(holidays))
 
 
-def shift_calendar(site: Site | None, override: dict | None) -> BusinessCalendar | None:
+def shift_calendar(
+    site_timezone: str | None, shifts: dict | None, holidays: list | None, override: dict | None
+) -> BusinessCalendar | None:
     """An agent's shifts: their own override, else their site's; None if they have none."""
     if override:
         return _calendar(
-            override.get("timezone", site.timezone if site else "UTC"),
+            override.get("timezone", site_timezone or "UTC"),
             json.dumps(override.get("hours", {}), sort_keys=True),
             tuple(sorted(override.get("holidays", []))),
         )
-    if site is None:
+    if site_timezone is None:
         return None
     return _calendar(
-        site.timezone, json.dumps(site.shifts or {}, sort_keys=True), tuple(sorted(site.holidays))
+        site_timezone, json.dumps(shifts or {}, sort_keys=True), tuple(sorted(holidays or []))
     )
 
 
@@ -73,12 +88,39 @@ def _strings(column, owner):
     )
 
 
-def agent_views(
-    session: Session, *, client_id: int | None = None, agent_ids=None
-) -> tuple[list[AgentView], dict[str, int]]:
-    """Every active agent (serving `client_id`, if given) with load and lists, in one query.
+def _speaks(locale: str):
+    """SQL: the agent speaks the locale exactly or its language (as the domain's language_fit).
 
-    Returns the views and a map of site slug -> site id.
+    Stored languages and ticket locales are both normalised (`normalize_locale`), so plain
+    comparisons match and the (user_id, language) key answers them per agent.
+    """
+    exact = normalize_locale(locale) or locale
+    base = exact.split("_", 1)[0]
+    spoken = AgentLanguage.language
+    return (
+        select(AgentLanguage.user_id)
+        .where(
+            AgentLanguage.user_id == User.id,
+            or_(spoken == exact, spoken == base, spoken.like(base + "/_%", escape="/")),
+        )
+        .correlate(User)
+        .exists()
+    )
+
+
+def agent_views(
+    session: Session,
+    *,
+    client_id: int | None = None,
+    agent_ids=None,
+    need: Need | None = None,
+    available: bool = False,
+) -> tuple[list[AgentView], dict[str, int]]:
+    """Active agents (serving `client_id`, if given) with load and lists, in one query.
+
+    With `need`, only agents who speak its language and have its skill; with
+    `available`, only those online and under capacity. Returns the views and a map of
+    site slug -> site id.
     """
     load = (
         select(func.count())
@@ -86,41 +128,92 @@ def agent_views(
         .correlate(User)
         .scalar_subquery()
     )
+    # For one need the query already checked the client and the skill: skip those lists.
+    narrow = need is not None and client_id is not None
+    skills_col = (
+        literal(need.skill or "") if narrow else _strings(AgentSkill.skill, AgentSkill.user_id)
+    )
+    clients_col = (
+        literal(str(client_id))
+        if narrow
+        else _strings(cast(agent_clients.c.client_id, String), agent_clients.c.user_id)
+    )
     stmt = (
         select(
-            User,
-            Site,
+            User.id,
+            User.name,
+            User.capacity,
+            User.serves_all_clients,
+            User.presence,
+            User.last_assigned_at,
+            User.shift_override,
+            Site.id.label("site_id"),
+            Site.slug,
+            Site.timezone,
+            Site.shifts,
+            Site.holidays,
             load,
             _strings(AgentLanguage.language, AgentLanguage.user_id),
-            _strings(AgentSkill.skill, AgentSkill.user_id),
-            _strings(cast(agent_clients.c.client_id, String), agent_clients.c.user_id),
+            skills_col,
+            clients_col,
         )
         .outerjoin(Site, Site.id == User.site_id)
         .where(User.role == "agent", User.active.is_(true()))
     )
     if client_id is not None:
-        serves = select(agent_clients.c.user_id).where(agent_clients.c.client_id == client_id)
-        stmt = stmt.where(or_(User.serves_all_clients.is_(true()), User.id.in_(serves)))
+        # A union, not OR: each side uses its index, so only the client's agents are read.
+        serving = union(
+            select(agent_clients.c.user_id).where(agent_clients.c.client_id == client_id),
+            select(User.id).where(User.serves_all_clients.is_(true())),
+        )
+        stmt = stmt.where(User.id.in_(serving))
     if agent_ids is not None:
         stmt = stmt.where(User.id.in_(list(agent_ids)) if agent_ids else false())
+    if need is not None:
+        stmt = stmt.where(_speaks(need.locale))
+        if need.skill is not None:
+            has_skill = select(AgentSkill.user_id).where(
+                AgentSkill.user_id == User.id, AgentSkill.skill == need.skill
+            )
+            stmt = stmt.where(has_skill.correlate(User).exists())
+    if available:
+        stmt = stmt.where(User.presence == "online", load < User.capacity)
     views, sites = [], {}
-    for user, site, count, languages, skills, clients in session.execute(stmt):
-        if site is not None:
-            sites[site.slug] = site.id
+    for row in session.execute(stmt):
+        (
+            agent_id,
+            name,
+            capacity,
+            serves_all,
+            presence,
+            last_assigned,
+            override,
+            site_id,
+            slug,
+            timezone,
+            shifts,
+            holidays,
+            count,
+            languages,
+            skills,
+            clients,
+        ) = row
+        if site_id is not None:
+            sites[slug] = site_id
         views.append(
             AgentView(
-                id=user.id,
-                name=user.name,
-                site=site.slug if site else None,
-                shift=shift_calendar(site, user.shift_override),
+                id=agent_id,
+                name=name,
+                site=slug,
+                shift=shift_calendar(timezone, shifts, holidays, override),
                 languages=frozenset((languages or "").split(",")) - {""},
                 skills=frozenset((skills or "").split(",")) - {""},
-                serves_all=user.serves_all_clients,
+                serves_all=serves_all,
                 clients=frozenset(int(c) for c in (clients or "").split(",") if c),
-                capacity=user.capacity,
+                capacity=capacity,
                 load=count,
-                presence=user.presence,
-                last_assigned_at=user.last_assigned_at,
+                presence=presence,
+                last_assigned_at=last_assigned,
             )
         )
     return views, sites
@@ -182,12 +275,28 @@ def apply_decision(
     ticket.updated_at = now
 
 
+def live_decision(session: Session, need: Need, now: datetime) -> tuple[Decision, dict]:
+    """The live decision for a need, and the site map.
+
+    SQL narrows the agents to those who serve the client, speak the language, have the
+    skill and are online with room, so a desk of 10,000 agents costs about what one of
+    100 does; only the shift check is left to the domain. When none of them is on
+    shift, a second query brings every qualified agent, whatever their presence and
+    load, to find the next shift that can pick the ticket up.
+    """
+    views, sites = agent_views(session, client_id=need.client_id, need=need, available=True)
+    decision = choose(views, need, now, live=True)
+    if decision.agent is None:
+        views, sites = agent_views(session, client_id=need.client_id, need=need)
+        decision = choose(views, need, now, live=True)
+    return decision, sites
+
+
 def route_ticket(
     session: Session, ticket: Ticket, *, now: datetime, why: str = "created", actor=None
 ) -> Decision:
     """Route a ticket now: to the best available agent, or to the queue of the next shift."""
-    views, sites = agent_views(session, client_id=ticket.client.id)
-    decision = choose(views, need_of(ticket), now, live=True)
+    decision, sites = live_decision(session, need_of(ticket), now)
     apply_decision(session, ticket, decision, sites, now=now, why=why, actor=actor)
     return decision
 
@@ -203,9 +312,11 @@ def preview(
     now: datetime,
 ) -> Decision:
     """Who would get such a ticket: now with presence and load, or planned at `at` from shifts."""
-    views, _sites = agent_views(session, client_id=client.id)
     need = Need(client_id=client.id, locale=locale, skill=skill, priority=priority)
-    return choose(views, need, at or now, live=at is None)
+    if at is None:
+        return live_decision(session, need, now)[0]
+    views, _sites = agent_views(session, client_id=client.id)
+    return choose(views, need, at, live=False)
 
 
 def coverage(session: Session, *, client: Client, locale: str, week_of) -> Coverage:
