@@ -16,7 +16,7 @@ def escalate(session: Session, clock: SlaClock, *, now: datetime) -> list[str]:
     ticket = clock.ticket
     actions = list(ticket.client.escalation or ["notify_supervisors"])
     for action in actions:
-        data = {"action": action, "metric": clock.metric}
+        data = {"action": action, "metric": clock.metric, "cycle": clock.cycle}
         if action == "raise_priority":
             index = PRIORITIES.index(ticket.priority)
             if index + 1 < len(PRIORITIES):
