@@ -42,6 +42,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     errors.init_app(app)
 
     from helpdesk import cli
+    from helpdesk.realtime import events  # noqa: F401  (registers the Socket.IO handlers)
 
     cli.init_app(app)
     return app

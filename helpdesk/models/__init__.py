@@ -10,6 +10,7 @@ from helpdesk.models.tickets import (
     Message,
     Ticket,
     TicketEvent,
+    TicketRead,
 )
 from helpdesk.models.users import (
     PRESENCE,
@@ -43,6 +44,7 @@ __all__ = [
     "Site",
     "Ticket",
     "TicketEvent",
+    "TicketRead",
     "User",
     "agent_clients",
 ]

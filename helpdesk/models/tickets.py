@@ -129,6 +129,21 @@ class TicketEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
+class TicketRead(db.Model):
+    """How far a user has read a ticket's thread (read receipts survive reconnects)."""
+
+    __tablename__ = "ticket_reads"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    message_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class IdempotencyKey(db.Model):
     """Remembers the ticket an `Idempotency-Key` created, per caller."""
 

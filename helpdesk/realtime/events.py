@@ -1,0 +1,234 @@
+"""Socket.IO handlers (namespace "/"): thin, permission-checked, answering through the ack.
+
+Every client event answers `{"ok": true, ...}` or `{"ok": false, "error": {"code",
+"message"}}`. Messages are stored (and committed) before anyone is told of them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_socketio import emit, join_room, leave_room
+from sqlalchemy import select
+
+from helpdesk.extensions import db, socketio
+from helpdesk.models import PRESENCE, Message, TicketRead
+from helpdesk.realtime import rooms
+from helpdesk.realtime.auth import authenticate, socket_user
+from helpdesk.realtime.limits import SocketLimits
+from helpdesk.serializers import message_json
+from helpdesk.services import routing
+from helpdesk.services.errors import ServiceError
+from helpdesk.services.scope import get_visible_ticket, is_staff_of
+from helpdesk.services.tickets import BODY_MAX, add_message
+
+limits = SocketLimits({"send_message": (20, 10.0), "typing": (10, 10.0), "read": (30, 10.0)})
+REPLAY_MAX = 500
+
+
+def ok(**data) -> dict:
+    """A successful ack."""
+    return {"ok": True, **data}
+
+
+def fail(code: str, message: str, **extra) -> dict:
+    """A refused ack."""
+    return {"ok": False, "error": {"code": code, "message": str(message), **extra}}
+
+
+def _ticket_id(payload: object):
+    if not isinstance(payload, dict):
+        return None
+    value = payload.get("ticket_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _visible_ticket(user, payload):
+    return get_visible_ticket(db.session, user, _ticket_id(payload))
+
+
+def _limited(event: str):
+    wait = limits.check(request.sid, event)
+    if wait:
+        return fail("rate_limited", _("Too many messages; slow down."), retry_after=round(wait, 1))
+    return None
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Authenticate once; join the user's own room and their audience's room."""
+    user = authenticate(auth)
+    join_room(rooms.user_room(user.id))
+    if user.role in ("agent", "admin"):
+        join_room(rooms.agents_room())
+    elif user.role == "supervisor":
+        join_room(rooms.supervisors_room(user.client_id))
+    db.session.commit()
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args):
+    """Forget the socket's rate-limit state."""
+    limits.forget(request.sid)
+
+
+@socketio.on("join_ticket")
+def on_join_ticket(payload=None):
+    """Follow a ticket: join its rooms and get its thread (or what came after `since_id`)."""
+    user = socket_user()
+    ticket = _visible_ticket(user, payload) if user else None
+    if ticket is None:
+        return fail("not_found", _("Not found."))
+    since = payload.get("since_id", 0)
+    if since is None:
+        since = 0
+    if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+        return fail("validation_error", _("since_id must be a message id."))
+    staff = is_staff_of(user, ticket)
+    join_room(rooms.ticket_room(ticket.id))
+    if staff:
+        join_room(rooms.ticket_staff_room(ticket.id))
+    stmt = select(Message).where(Message.ticket_id == ticket.id, Message.id > since)
+    if not staff:
+        stmt = stmt.where(Message.internal.is_(False))
+    messages = db.session.scalars(stmt.order_by(Message.id).limit(REPLAY_MAX)).all()
+    return ok(
+        ticket_id=ticket.id,
+        messages=[message_json(m) for m in messages],
+        more=len(messages) == REPLAY_MAX,
+    )
+
+
+@socketio.on("leave_ticket")
+def on_leave_ticket(payload=None):
+    """Stop following a ticket."""
+    ticket_id = _ticket_id(payload)
+    if ticket_id is None:
+        return fail("validation_error", _("ticket_id must be a ticket id."))
+    leave_room(rooms.ticket_room(ticket_id))
+    leave_room(rooms.ticket_staff_room(ticket_id))
+    return ok()
+
+
+@socketio.on("send_message")
+def on_send_message(payload=None):
+    """Store a chat line (once per client_msg_id), then it is pushed to the ticket's room."""
+    user = socket_user()
+    ticket = _visible_ticket(user, payload) if user else None
+    if ticket is None:
+        return fail("not_found", _("Not found."))
+    limited = _limited("send_message")
+    if limited:
+        return limited
+    body, msg_id = payload.get("body"), payload.get("client_msg_id")
+    if isinstance(body, str) and len(body) > BODY_MAX:
+        return fail("too_long", _("A message has at most %(limit)d characters.", limit=BODY_MAX))
+    if not isinstance(msg_id, str) or not msg_id:
+        return fail("validation_error", _("client_msg_id is required."))
+    internal = payload.get("internal", False)
+    if not isinstance(internal, bool):
+        return fail("validation_error", _("internal must be true or false."))
+    try:
+        message = add_message(
+            db.session,
+            ticket=ticket,
+            author=user,
+            body=body,
+            internal=internal,
+            channel="chat",
+            client_msg_id=msg_id,
+            now=datetime.now(UTC),
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        return fail(exc.code, exc.message, fields=exc.fields)
+    return ok(message=message_json(message))
+
+
+@socketio.on("typing")
+def on_typing(payload=None):
+    """Tell the others in the ticket's room that this user is typing (no ack)."""
+    user = socket_user()
+    ticket = _visible_ticket(user, payload) if user else None
+    if ticket is None or _limited("typing"):
+        return None
+    emit(
+        "typing",
+        {"ticket_id": ticket.id, "user": {"id": user.id, "name": user.name}},
+        to=rooms.ticket_room(ticket.id),
+        include_self=False,
+    )
+    return None
+
+
+@socketio.on("read")
+def on_read(payload=None):
+    """Record how far this user has read, and tell the ticket's room."""
+    user = socket_user()
+    ticket = _visible_ticket(user, payload) if user else None
+    if ticket is None:
+        return fail("not_found", _("Not found."))
+    limited = _limited("read")
+    if limited:
+        return limited
+    message_id = payload.get("message_id")
+    message = (
+        db.session.get(Message, message_id)
+        if isinstance(message_id, int)
+        and not isinstance(message_id, bool)
+        and 0 < message_id < 2**31
+        else None
+    )
+    if (
+        message is None
+        or message.ticket_id != ticket.id
+        or (message.internal and not is_staff_of(user, ticket))
+    ):
+        return fail("not_found", _("Not found."))
+    receipt = db.session.get(TicketRead, (ticket.id, user.id))
+    if receipt is None:
+        db.session.add(
+            TicketRead(
+                ticket_id=ticket.id, user_id=user.id, message_id=message.id, at=datetime.now(UTC)
+            )
+        )
+    elif receipt.message_id < message.id:
+        receipt.message_id, receipt.at = message.id, datetime.now(UTC)
+    db.session.commit()
+    room = rooms.ticket_staff_room(ticket.id) if message.internal else rooms.ticket_room(ticket.id)
+    emit(
+        "read",
+        {
+            "ticket_id": ticket.id,
+            "message_id": message.id,
+            "user": {"id": user.id, "name": user.name},
+        },
+        to=room,
+    )
+    return ok()
+
+
+@socketio.on("set_status")
+def on_set_status(payload=None):
+    """An agent goes online, away or offline (going online picks up waiting tickets)."""
+    user = socket_user()
+    if user is None or user.role != "agent":
+        return fail("forbidden", _("Only agents have a presence status."))
+    status = payload.get("status") if isinstance(payload, dict) else None
+    if status not in PRESENCE:
+        return fail("validation_error", _("status must be online, away or offline."))
+    now = datetime.now(UTC)
+    routing.set_presence(db.session, user, status, now=now)
+    if status == "online":
+        routing.pickup(db.session, now=now)
+    return ok(status=status)
+
+
+@socketio.on_error_default
+def on_error(exc):
+    """An unexpected failure answers like any refusal and is logged, never a dropped ack."""
+    current_app.logger.exception("socket event failed", exc_info=exc)
+    db.session.rollback()
+    return fail("server_error", _("Something went wrong on our side. It has been logged."))
