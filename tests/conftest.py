@@ -7,6 +7,7 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
@@ -30,6 +31,12 @@ def _test_database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
+def _forget_signed_in_user(sender, **extra):
+    # Tests keep one app context open, which requests then share; Flask-Login caches the
+    # user on `g`, so without this a request could see the previous request's user.
+    g.pop("_login_user", None)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     """The app with TestConfig, schema created once for the session."""
@@ -38,6 +45,7 @@ def app(tmp_path_factory):
         SQLALCHEMY_DATABASE_URI = _test_database_url(tmp_path_factory)
 
     app = create_app(Config)
+    request_started.connect(_forget_signed_in_user, app)
     with app.app_context():
         db.drop_all()
         db.create_all()

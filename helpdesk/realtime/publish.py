@@ -32,12 +32,17 @@ def message_added(ticket: Ticket, message: Message) -> None:
 
 
 def ticket_changed(ticket: Ticket, why: str, ticket_data: dict | None = None) -> None:
-    """A ticket was created or changed: its room and the agents' queue hear of it.
+    """A ticket was created or changed: its room, the agents' queue and its client's supervisors.
 
     `ticket_data` is the ticket's JSON when the caller has built it already.
     """
     payload = {"ticket": ticket_data or ticket_json(ticket), "change": why}
-    emit("ticket_updated", payload, to=[rooms.ticket_room(ticket.id), rooms.agents_room()])
+    targets = [
+        rooms.ticket_room(ticket.id),
+        rooms.agents_room(),
+        rooms.supervisors_room(ticket.client_id),
+    ]
+    emit("ticket_updated", payload, to=targets)
 
 
 def ticket_assigned(ticket: Ticket) -> None:

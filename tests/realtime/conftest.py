@@ -1,6 +1,7 @@
 """Socket.IO test clients signed in as customers, agents or by token."""
 
 import pytest
+from flask import g, has_app_context
 
 from helpdesk.extensions import socketio
 from tests.conftest import api_token, login
@@ -17,6 +18,8 @@ def connect(app):
             auth = {"token": api_token(http, user)["Authorization"].split()[1]}
         elif user is not None:
             login(http, user)
+        if has_app_context():
+            g.pop("_login_user", None)  # see tests/conftest.py: the app context is shared
         sock = socketio.test_client(app, flask_test_client=http, auth=auth)
         opened.append(sock)
         return sock

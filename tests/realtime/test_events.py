@@ -196,3 +196,13 @@ def test_a_new_ticket_reaches_the_agents_queue_live(connect, desk, factory):
     kei = connect(desk["kei"])
     factory.ticket(desk["acme"])
     assert events(kei, "ticket_updated") == []
+
+
+def test_supervisors_hear_of_their_clients_tickets_only(connect, desk, factory):
+    mine = connect(factory.supervisor(desk["acme"]))
+    other = connect(factory.supervisor(desk["globex"]))
+    for sock in (mine, other):
+        sock.get_received()
+    ticket = factory.ticket(desk["acme"])
+    assert [u["ticket"]["id"] for u in events(mine, "ticket_updated")] == [ticket.id]
+    assert events(other, "ticket_updated") == []
