@@ -24,6 +24,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=[],
     )
     i18n.init_app(app)
