@@ -1,4 +1,5 @@
-"""Agent forms: queue filters and sort (GET), reply or note, status and priority, take it."""
+"""Agent forms: queue views, filters and sort (GET), reply or note, status and priority, take
+or reassign a ticket, presence, and the coverage page's choices."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, or_, select
-from wtforms import BooleanField, IntegerField, SearchField, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from helpdesk.models import Client, Ticket, User
@@ -32,6 +41,16 @@ STATUS_FILTER_CHOICES = choices(
 PRIORITY_RANK = case(
     {"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Ticket.priority, else_=4
 )
+VIEW_LABELS = {
+    "mine": _l("My tickets"),
+    "waiting": _l("Waiting for me"),
+    "all": _l("All"),
+}
+PRESENCE_LABELS = {
+    "online": _l("Online"),
+    "away": _l("Away"),
+    "offline": _l("Offline"),
+}
 SORT_LABELS = {
     "due": _l("Due time"),
     "priority": _l("Priority"),
@@ -92,9 +111,9 @@ class TicketFilterForm(Form):
             return field.default
         return field.data if field.data not in (None, "") else field.default
 
-    def apply(self, stmt: Select, *, viewer: User) -> Select:
-        """Narrow a ticket SELECT by the valid filters."""
-        status = self.value("status")
+    def apply(self, stmt: Select, *, viewer: User, ignore: tuple[str, ...] = ()) -> Select:
+        """Narrow a ticket SELECT by the valid filters, except those named in `ignore`."""
+        status = None if "status" in ignore else self.value("status")
         if status == "active":
             stmt = stmt.where(Ticket.status.in_(ACTIVE_STATUSES))
         elif status in STATUS_LABELS:
@@ -105,7 +124,7 @@ class TicketFilterForm(Form):
         slug = self.value("client")
         if slug:
             stmt = stmt.where(Ticket.client_id.in_(select(Client.id).where(Client.slug == slug)))
-        assignee = self.value("assignee")
+        assignee = None if "assignee" in ignore else self.value("assignee")
         if assignee == "me":
             stmt = stmt.where(Ticket.assignee_id == viewer.id)
         elif assignee == "unassigned":
@@ -134,17 +153,41 @@ class TicketFilterForm(Form):
             return [Ticket.updated_at.desc(), Ticket.id.desc()]
         return [earliest_live_due().nulls_last(), PRIORITY_RANK, Ticket.created_at, Ticket.id]
 
-    def query_args(self, **overrides) -> dict:
+    def query_args(self, *, ignore: tuple[str, ...] = (), **overrides) -> dict:
         """The valid, non-default filters as query arguments (for pagination links)."""
         args = {}
         for name in ("status", "priority", "client", "assignee", "q", "sort"):
-            if name not in self._fields:
+            if name not in self._fields or name in ignore:
                 continue
             value = self.value(name)
             if value not in (None, "") and value != self._fields[name].default:
                 args[name] = value
         args.update(overrides)
         return args
+
+
+# The filters each queue view offers; the others do not apply to it and are ignored.
+VIEW_FIELDS = {
+    "mine": ("status", "priority", "client", "sort"),
+    "waiting": ("priority", "client", "sort"),
+    "all": ("status", "priority", "client", "assignee", "sort"),
+}
+
+
+class QueueFilterForm(TicketFilterForm):
+    """The agent queue's filters plus its view (tab): mine, waiting for me, or all."""
+
+    view = SelectField(
+        _l("View"), choices=choices([("", _l("Default")), *VIEW_LABELS.items()]), default=""
+    )
+
+    def ignored(self, view: str) -> tuple[str, ...]:
+        """The filters the view does not offer."""
+        return tuple(f for f in ("status", "assignee") if f not in VIEW_FIELDS[view])
+
+    def view_args(self, view: str, **overrides) -> dict:
+        """Query arguments that keep the view and its valid filters (pagination, sorting)."""
+        return {"view": view, **self.query_args(ignore=self.ignored(view)), **overrides}
 
 
 class ReplyForm(Form):
@@ -162,4 +205,61 @@ class UpdateForm(Form):
 
 
 class TakeForm(Form):
-    """Assign the ticket to the signed-in agent (the form carries only its CSRF token)."""
+    """Assign the ticket to the signed-in agent.
+
+    `assignee` is the assignee the page showed ("" for nobody): if someone else took the
+    ticket meanwhile, taking it is refused instead of silently taking it from them. `next`
+    is where to return when taking fails (the queue view the button was on).
+    """
+
+    assignee = HiddenField()
+    next = HiddenField()
+
+    def seen_assignee(self) -> int | None:
+        """The assignee id the page showed, or None."""
+        value = (self.assignee.data or "").strip()
+        return int(value) if value.isdigit() and int(value) <= ID_MAX else None
+
+
+def optional_id(value):
+    """Coerce: "" or None is None, digits are an id; anything else is refused."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) <= 10:
+        return int(value)
+    raise ValueError("not an id")
+
+
+class ReassignForm(Form):
+    """Give the ticket to an agent serving its client, or to nobody."""
+
+    # Not limited to the offered choices: the ticket service says which agents may have it.
+    assignee_id = SelectField(
+        _l("Reassign to"), coerce=optional_id, validate_choice=False, choices=[]
+    )
+
+    def set_agents(self, options: list[tuple[str, str]]) -> None:
+        """Offer "unassigned" and the given (id, label) agents."""
+        self.assignee_id.choices = choices([("", _l("Nobody (back to the queue)")), *options])
+
+
+class PresenceForm(Form):
+    """The signed-in agent's presence: online, away or offline."""
+
+    status = SelectField(
+        _l("Status"), choices=choices(PRESENCE_LABELS.items()), validators=[DataRequired()]
+    )
+    next = HiddenField()
+
+
+class CoverageForm(Form):
+    """The coverage page's choices (GET): client, language and week."""
+
+    class Meta:
+        csrf = False  # a GET form: it changes nothing
+
+    client = SelectField(_l("Client"), choices=[], validate_choice=True)
+    locale = SelectField(_l("Language"), choices=[], validate_choice=True)
+    week = DateField(_l("Week of"), validators=[Optional()])

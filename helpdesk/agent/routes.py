@@ -1,26 +1,53 @@
-"""Agent pages: the live queue, one ticket's workspace (thread, reply, status, take it), and
-the ticket's SLA timeline; also the template filters SLA countdowns and figures use."""
+"""Agent pages: the live queue (my tickets, waiting for me, all), one ticket's workspace
+(thread, reply, status, take or reassign it, its routing), presence, the ticket's SLA
+timeline and the weekly coverage grid; also the template filters these pages use."""
 
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, format_timedelta, get_locale
+from flask_babel import (
+    format_decimal,
+    format_time,
+    format_timedelta,
+    get_locale,
+    get_timezone,
+    ngettext,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from helpdesk.agent import bp
-from helpdesk.agent.forms import SORT_LABELS, ReplyForm, TakeForm, TicketFilterForm, UpdateForm
+from helpdesk.agent.coverage import coverage_grid, monday_of
+from helpdesk.agent.forms import (
+    PRESENCE_LABELS,
+    SORT_LABELS,
+    VIEW_FIELDS,
+    VIEW_LABELS,
+    CoverageForm,
+    PresenceForm,
+    QueueFilterForm,
+    ReassignForm,
+    ReplyForm,
+    TakeForm,
+    UpdateForm,
+)
+from helpdesk.agent.queues import view_clause, view_counts
 from helpdesk.auth.guards import roles_required
+from helpdesk.auth.routes import safe_next
+from helpdesk.describe import routing_reason
 from helpdesk.extensions import db
-from helpdesk.models import Message, SlaClock, Ticket, TicketEvent, User
+from helpdesk.models import Client, Message, Site, SlaClock, Ticket, TicketEvent, User
 from helpdesk.portal.forms import ID_MAX, PRIORITY_LABELS, STATUS_LABELS
-from helpdesk.services.errors import ServiceError
+from helpdesk.services import routing
+from helpdesk.services.errors import Conflict, ServiceError
 from helpdesk.services.scope import get_visible_ticket, visible_clients, visible_tickets
 from helpdesk.services.sla_report import (
     SLA_EVENT_KINDS,
@@ -52,6 +79,59 @@ def agent_context() -> dict:
         "priority_labels": PRIORITY_LABELS,
         **sla_context(),
     }
+
+
+@bp.before_request
+def note_agent_activity() -> None:
+    """Every agent page request counts as activity, so idle agents (only) are set away."""
+    if current_user.is_authenticated and current_user.role == "agent":
+        routing.touch(db.session, current_user, now=datetime.now(UTC))
+
+
+@bp.app_context_processor
+def presence_context() -> dict:
+    """Presence labels for every page: the header's presence control and agent lists."""
+    return {"presence_labels": PRESENCE_LABELS}
+
+
+@bp.app_template_filter("routing_reason")
+def routing_reason_filter(note: dict | None) -> str:
+    """A stored routing decision {"code", "params"} as one sentence in the viewer's language."""
+    return routing_reason(note) if isinstance(note, dict) else ""
+
+
+@bp.app_template_filter("dayname")
+def dayname_filter(value: date) -> str:
+    """A date as a short weekday and day, e.g. "Mon, Mar 9", in the viewer's language."""
+    return format_skeleton("MMMEd", value, locale=get_locale())
+
+
+@bp.app_template_filter("timespan")
+def timespan_filter(span: tuple[datetime, datetime]) -> str:
+    """A [start, end) span in the viewer's zone; the day is said once if it does not change."""
+    start, end = span
+    zone = get_timezone()
+    # An end at local midnight closes the day it ends, not the next one.
+    same_day = (
+        start.astimezone(zone).date() == (end - timedelta(microseconds=1)).astimezone(zone).date()
+    )
+    if same_day:
+        return _(
+            "%(day)s, %(start)s – %(end)s",
+            day=format_skeleton("MMMEd", start, tzinfo=zone, locale=get_locale()),
+            start=format_time(start, "short"),
+            end=format_time(end, "short"),
+        )
+    return _("%(start)s – %(end)s", start=daytime_filter(start), end=daytime_filter(end))
+
+
+@bp.app_template_filter("daytime")
+def daytime_filter(value: datetime | None) -> str:
+    """An instant as weekday, day and time in the viewer's zone, e.g. "Mon, Mar 9, 17:00"."""
+    if value is None:
+        return ""
+    day = format_skeleton("MMMEd", value, tzinfo=get_timezone(), locale=get_locale())
+    return _("%(day)s, %(time)s", day=day, time=format_time(value, "short"))
 
 
 def countdown_parts(due_at: datetime, now: datetime) -> tuple[int, str]:
@@ -129,36 +209,96 @@ def thread_of(ticket: Ticket, *, internal: bool) -> list[Message]:
 
 
 def events_of(ticket: Ticket, *, skip: tuple[str, ...] = ()) -> tuple[list[TicketEvent], dict]:
-    """The ticket's event log oldest first, and the names of the users its data mentions."""
+    """The ticket's event log oldest first, and the names of the users its data mentions.
+
+    Steps of one routing decision are shown once: the `assigned` event routing records
+    beside its `routed` event, and the `routed` event beside a `handed_off` one, are left out.
+    """
     stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
     if skip:
         stmt = stmt.where(TicketEvent.kind.not_in(skip))
-    events = list(
-        db.session.scalars(stmt.options(joinedload(TicketEvent.actor)).order_by(TicketEvent.id))
+    events = _without_repeats(
+        list(
+            db.session.scalars(stmt.options(joinedload(TicketEvent.actor)).order_by(TicketEvent.id))
+        )
     )
-    ids = {
-        value
-        for event in events
-        if event.kind in ("assigned", "handed_off", "routed")
-        for key in USER_ID_KEYS
-        if isinstance(value := (event.data or {}).get(key), int) and not isinstance(value, bool)
-    }
+    ids = set()
+    for event in events:
+        if event.kind not in ("assigned", "handed_off", "routed"):
+            continue
+        data = event.data or {}
+        params = data.get("params") if isinstance(data.get("params"), dict) else {}
+        for value in [data.get(key) for key in USER_ID_KEYS] + [
+            params.get("agent_id"),
+            params.get("next_agent_id"),
+        ]:
+            if isinstance(value, int) and not isinstance(value, bool):
+                ids.add(value)
     names = {}
     if ids:
         names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
     return events, names
 
 
+ROUTING_WHYS = ("created", "pickup", "handoff")
+
+
+def _without_repeats(events: list[TicketEvent]) -> list[TicketEvent]:
+    """The log without the events that repeat a routing decision shown by another event."""
+    handed_off_at = {e.at for e in events if e.kind == "handed_off"}
+    routed_at = {e.at for e in events if e.kind == "routed"}
+    kept = []
+    for event in events:
+        why = (event.data or {}).get("why")
+        if event.kind == "routed" and why == "handoff" and event.at in handed_off_at:
+            continue
+        if (
+            event.kind == "assigned"
+            and event.actor_id is None
+            and why in ROUTING_WHYS
+            and event.at in routed_at
+        ):
+            continue
+        kept.append(event)
+    return kept
+
+
+def site_names_of(events: list[TicketEvent], *, also: Iterable[str] = ()) -> dict[str, str]:
+    """Site slug -> name for the sites routing events mention and those in `also` (one query)."""
+    slugs = set(also)
+    for event in events:
+        params = (event.data or {}).get("params")
+        site = params.get("site") if isinstance(params, dict) else None
+        if event.kind in ("routed", "handed_off") and isinstance(site, str):
+            slugs.add(site)
+    return _names_of_sites(slugs)
+
+
 @bp.route("/")
 @roles_required("agent")
 def queue():
-    """The tickets this agent may work, most urgent and oldest first, filtered and paged."""
-    form = TicketFilterForm(request.args)
+    """The agent's queue in one of three views, filtered, sorted (most urgent first) and paged.
+
+    "My tickets" is the agent's open work, "Waiting for me" the unassigned tickets they
+    could take, "All" every ticket of the clients they serve. Without a view in the
+    address, agents with work of their own see it, the others what waits for them.
+    """
+    form = QueueFilterForm(request.args)
     form.set_clients(visible_clients(db.session, current_user))
     form.validate()
-    stmt = form.apply(visible_tickets(current_user), viewer=current_user)
+    counts = view_counts(db.session, current_user)
+    view = form.value("view") or ("mine" if counts["mine"] else "waiting")
+    ignore = form.ignored(view)
+    stmt = form.apply(
+        visible_tickets(current_user).where(view_clause(view, current_user)),
+        viewer=current_user,
+        ignore=ignore,
+    )
     stmt = stmt.options(
-        joinedload(Ticket.client), joinedload(Ticket.requester), joinedload(Ticket.assignee)
+        joinedload(Ticket.client),
+        joinedload(Ticket.requester),
+        joinedload(Ticket.assignee),
+        joinedload(Ticket.site),
     ).order_by(*form.ordering())
     page = form.value("page")
     pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
@@ -168,10 +308,63 @@ def queue():
     return render_template(
         "agent/queue.html",
         form=form,
+        view=view,
+        view_labels=VIEW_LABELS,
+        view_fields=VIEW_FIELDS[view],
+        counts=counts,
+        filtered=bool(form.query_args(ignore=ignore)),
         pagination=pagination,
         pressing={ticket_id: pressing_clock(clocks) for ticket_id, clocks in live.items()},
         sort_labels=SORT_LABELS,
     )
+
+
+@bp.route(f"/tickets/<int(max={ID_MAX}):ticket_id>/take", methods=["POST"])
+@roles_required("agent")
+def take(ticket_id: int):
+    """Take a waiting ticket from the queue; if someone was faster, say who and go back."""
+    ticket = get_visible_ticket(db.session, current_user, ticket_id)
+    if ticket is None:
+        abort(404)
+    form = TakeForm()
+    back = safe_next(form.next.data) or url_for("agent.queue", view="waiting")
+    if not form.validate_on_submit():
+        abort(400)
+    reference = ticket.reference
+    try:
+        _take_for_viewer(ticket, seen=form.seen_assignee())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(back)
+    flash(_("You took %(reference)s.", reference=reference), "success")
+    return redirect(url_for("agent.ticket", ticket_id=ticket_id))
+
+
+def _take_for_viewer(ticket: Ticket, *, seen: int | None) -> None:
+    """Give the ticket to the signed-in agent unless someone else took it since `seen`.
+
+    An unassigned ticket is taken with the routing service's conditional update, so of
+    two agents taking it at once exactly one wins. Taking a ticket from the colleague
+    the page showed is a deliberate reassignment.
+    """
+    if ticket.assignee_id is None:
+        routing.take_ticket(db.session, ticket, current_user, now=datetime.now(UTC))
+    elif ticket.assignee_id == current_user.id:
+        return
+    elif ticket.assignee_id == seen:
+        update_ticket(
+            db.session,
+            ticket=ticket,
+            actor=current_user,
+            now=datetime.now(UTC),
+            assignee_id=current_user.id,
+        )
+    else:
+        raise Conflict(
+            _("%(name)s already took this ticket.", name=ticket.assignee.name),
+            code="already_taken",
+        )
 
 
 def _reply(ticket: Ticket, form: ReplyForm):
@@ -220,13 +413,7 @@ def _take(ticket: Ticket, form: TakeForm):
     if not form.validate_on_submit():
         return 400
     try:
-        update_ticket(
-            db.session,
-            ticket=ticket,
-            actor=current_user,
-            now=datetime.now(UTC),
-            assignee_id=current_user.id,
-        )
+        _take_for_viewer(ticket, seen=form.seen_assignee())
     except ServiceError as exc:
         db.session.rollback()
         return form.add_service_error(exc)
@@ -234,13 +421,76 @@ def _take(ticket: Ticket, form: TakeForm):
     return redirect(url_for("agent.ticket", ticket_id=ticket.id))
 
 
+def _reassign(ticket: Ticket, form: ReassignForm):
+    """Give the ticket to another agent serving its client, or to nobody."""
+    if not form.validate_on_submit():
+        return 422
+    try:
+        update_ticket(
+            db.session,
+            ticket=ticket,
+            actor=current_user,
+            now=datetime.now(UTC),
+            assignee_id=form.assignee_id.data,
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        return form.add_service_error(exc)
+    if ticket.assignee is None:
+        flash(_("%(reference)s is unassigned.", reference=ticket.reference), "success")
+    else:
+        flash(
+            _(
+                "%(reference)s is assigned to %(name)s.",
+                reference=ticket.reference,
+                name=ticket.assignee.name,
+            ),
+            "success",
+        )
+    return redirect(url_for("agent.ticket", ticket_id=ticket.id))
+
+
+def agents_for(ticket: Ticket, now: datetime) -> list[dict]:
+    """The agents serving the ticket's client (one query): name, site, presence, shift, load."""
+    views, _sites = routing.agent_views(db.session, client_id=ticket.client_id)
+    order = {"online": 0, "away": 1, "offline": 2}
+    views.sort(key=lambda v: (order.get(v.presence, 3), v.name.casefold(), v.id))
+    return [
+        {
+            "id": v.id,
+            "name": v.name,
+            "site": v.site,
+            "presence": v.presence,
+            "on_shift": v.shift is not None and v.shift.is_open(now),
+            "load": v.load,
+            "capacity": v.capacity,
+        }
+        for v in views
+    ]
+
+
+def agent_option(agent: dict, site_names: dict[str, str]) -> str:
+    """One agent as a select option: name, site, presence, shift and load."""
+    return _(
+        "%(name)s · %(site)s · %(presence)s%(shift)s · %(load)d of %(capacity)d tickets",
+        name=agent["name"],
+        site=site_names.get(agent["site"], agent["site"]) if agent["site"] else _("no site"),
+        presence=PRESENCE_LABELS.get(agent["presence"], agent["presence"]),
+        shift=", " + (_("on shift") if agent["on_shift"] else _("off shift")),
+        load=agent["load"],
+        capacity=agent["capacity"],
+    )
+
+
 def _action() -> str | None:
     """Which form was sent: the submit button's `action`, else guessed from the fields."""
     action = request.form.get("action")
-    if action in ("reply", "update", "take"):
+    if action in ("reply", "update", "take", "reassign"):
         return action
     if "body" in request.form:
         return "reply"
+    if "assignee_id" in request.form:
+        return "reassign"
     if "status" in request.form or "priority" in request.form:
         return "update"
     return None
@@ -249,19 +499,21 @@ def _action() -> str | None:
 @bp.route(f"/tickets/<int(max={ID_MAX}):ticket_id>", methods=["GET", "POST"])
 @roles_required("agent")
 def ticket(ticket_id: int):
-    """One ticket: the whole thread with internal notes, facts, reply, status and take it."""
+    """One ticket: thread with internal notes, facts, routing, reply, status, take, reassign."""
     ticket = get_visible_ticket(db.session, current_user, ticket_id)
     if ticket is None:
         abort(404)
     reply_form = ReplyForm()
     update_form = UpdateForm(obj=ticket)
     take_form = TakeForm()
-    status = 200
+    reassign_form = ReassignForm()
+    status, action = 200, None
     if request.method == "POST":
         handlers = {
             "reply": (_reply, reply_form),
             "update": (_update, update_form),
             "take": (_take, take_form),
+            "reassign": (_reassign, reassign_form),
         }
         action = _action()
         if action is None:
@@ -274,7 +526,17 @@ def ticket(ticket_id: int):
         if action != "update":
             # Show the stored values, not whatever the failed form did not send.
             update_form = UpdateForm(formdata=None, obj=ticket)
+    now = datetime.now(UTC)
     events, names = events_of(ticket)
+    agents = agents_for(ticket, now)
+    also = {a["site"] for a in agents if a["site"]} | ({ticket.site.slug} if ticket.site else set())
+    site_names = site_names_of(events, also=also)
+    options = [(str(a["id"]), agent_option(a, site_names)) for a in agents]
+    if ticket.assignee_id is not None and all(a["id"] != ticket.assignee_id for a in agents):
+        options.append((str(ticket.assignee_id), ticket.assignee.name))  # no longer serving
+    reassign_form.set_agents(options)
+    if action != "reassign":
+        reassign_form.assignee_id.data = ticket.assignee_id
     clocks = clocks_of(ticket)
     return render_template(
         "agent/ticket.html",
@@ -282,12 +544,15 @@ def ticket(ticket_id: int):
         messages=thread_of(ticket, internal=True),
         events=events,
         user_names=names,
+        site_names=site_names,
         language=language_name(ticket.locale),
         clocks=clocks,
         pressing=pressing_clock(clocks),
         reply_form=reply_form,
         update_form=update_form,
         take_form=take_form,
+        reassign_form=reassign_form,
+        assignee_view=next((a for a in agents if a["id"] == ticket.assignee_id), None),
     ), status
 
 
@@ -337,3 +602,119 @@ def sla_timeline(ticket_id: int):
     return render_sla_timeline(
         ticket, ticket_url=ticket_url, list_url=list_url, list_label=list_label
     )
+
+
+@bp.route("/presence", methods=["POST"])
+@roles_required("agent")
+def presence():
+    """Set the signed-in agent's presence; going online picks up waiting tickets at once."""
+    form = PresenceForm()
+    if not form.validate_on_submit():
+        message = _("Choose online, away or offline.")
+        return render_template("errors/error.html", status=400, message=message), 400
+    now = datetime.now(UTC)
+    status = form.status.data
+    routing.set_presence(db.session, current_user, status, now=now)
+    flash(_presence_said()[status], "success")
+    if status == "online":
+        picked = routing.pickup(db.session, now=now)
+        mine = sum(1 for _ticket, agent_id in picked if agent_id == current_user.id)
+        if mine:
+            flash(
+                ngettext(
+                    "%(num)d waiting ticket was assigned to you.",
+                    "%(num)d waiting tickets were assigned to you.",
+                    mine,
+                ),
+                "info",
+            )
+        if not _on_shift(current_user, now):
+            flash(_("You are off shift: new tickets come to you during your shifts."), "info")
+    return redirect(safe_next(form.next.data) or url_for("agent.queue"))
+
+
+def _presence_said() -> dict[str, str]:
+    return {
+        "online": _("You are online."),
+        "away": _("You are away: no new tickets come to you."),
+        "offline": _("You are offline: your open tickets go to colleagues on shift."),
+    }
+
+
+def _on_shift(agent: User, now: datetime) -> bool:
+    site = agent.site
+    calendar = routing.shift_calendar(
+        site.timezone if site else None,
+        site.shifts if site else None,
+        site.holidays if site else None,
+        agent.shift_override,
+    )
+    return calendar is not None and calendar.is_open(now)
+
+
+@bp.route("/coverage")
+@roles_required("agent", "admin")
+def coverage():
+    """Weekly shift coverage of a client the viewer may see, in the viewer's time zone."""
+    return render_coverage(
+        visible_clients(db.session, current_user), endpoint="agent.coverage", pick_client=True
+    )
+
+
+def render_coverage(clients: list[Client], *, endpoint: str, pick_client: bool):
+    """The coverage page for one of `clients` (?client=slug; another slug is 404).
+
+    Language and week come from the query string; a bad value is reported and the
+    default used: the client's default locale, the viewer's current week.
+    """
+    slug = request.args.get("client", "")
+    client = next((c for c in clients if c.slug == slug), None) if slug else None
+    if slug and client is None:
+        abort(404)
+    client = client or (clients[0] if clients else None)
+    form = CoverageForm(request.args)
+    zone = str(get_timezone())
+    today = datetime.now(UTC).astimezone(get_timezone()).date()
+    if client is None:
+        return render_template("agent/coverage.html", client=None, form=form, zone=zone)
+    views, _sites = routing.agent_views(db.session, client_id=client.id)
+    codes = sorted({client.default_locale, *(code for v in views for code in v.languages)})
+    form.client.choices = [(c.slug, c.name) for c in clients]
+    form.client.data = client.slug
+    form.locale.choices = [(code, f"{language_name(code)} ({code})") for code in codes]
+    if not request.args.get("locale"):
+        form.locale.data = client.default_locale
+    form.validate()
+    locale = client.default_locale if form.locale.errors else form.locale.data
+    week = form.week.data if not form.week.errors and form.week.data else today
+    monday = monday_of(week)
+    grid = coverage_grid(
+        views,
+        client_id=client.id,
+        locale=locale,
+        monday=monday,
+        zone=zone,
+        site_names=_names_of_sites({v.site for v in views if v.site}),
+    )
+    args = {"locale": locale} | ({"client": client.slug} if pick_client else {})
+    return render_template(
+        "agent/coverage.html",
+        client=client,
+        form=form,
+        pick_client=pick_client and len(clients) > 1,
+        endpoint=endpoint,
+        grid=grid,
+        locale=locale,
+        language=language_name(locale),
+        zone=zone,
+        this_week=monday_of(today),
+        prev_url=url_for(endpoint, week=(monday - timedelta(days=7)).isoformat(), **args),
+        next_url=url_for(endpoint, week=(monday + timedelta(days=7)).isoformat(), **args),
+        this_url=url_for(endpoint, **args),
+    )
+
+
+def _names_of_sites(slugs: set[str]) -> dict[str, str]:
+    if not slugs:
+        return {}
+    return dict(db.session.execute(select(Site.slug, Site.name).where(Site.slug.in_(slugs))).all())

@@ -1,5 +1,6 @@
 """Staff sign-in and sign-out."""
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
@@ -10,6 +11,7 @@ from helpdesk.auth import bp
 from helpdesk.auth.forms import LoginForm
 from helpdesk.extensions import db
 from helpdesk.models import STAFF_REALM
+from helpdesk.services import routing
 from helpdesk.services.auth import authenticate
 
 
@@ -61,6 +63,17 @@ def login():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
-    """Sign out and return to the sign-in page."""
+    """Sign out on POST (an agent becomes away first); GET only asks for confirmation.
+
+    A link or an image elsewhere must not sign anyone out, so the state change needs the
+    form and its CSRF token.
+    """
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_template("auth/logout.html")
+    if current_user.role == "agent":
+        routing.set_presence(db.session, current_user, "away", now=datetime.now(UTC))
     logout_user()
+    flash(_("You are signed out."), "success")
     return redirect(url_for("auth.login"))

@@ -1,5 +1,5 @@
-"""Supervisor pages: a client's tickets with status counts, a read-only ticket view, and the
-ticket's printable SLA timeline."""
+"""Supervisor pages: a client's tickets with status counts, a read-only ticket view, the
+ticket's printable SLA timeline, and the client's weekly shift coverage."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from helpdesk.agent.routes import (
     clocks_of,
     events_of,
     language_name,
+    render_coverage,
     render_sla_timeline,
+    site_names_of,
     sla_context,
     thread_of,
 )
@@ -99,6 +101,7 @@ def ticket(ticket_id: int):
         messages=thread_of(ticket, internal=False),
         events=events,
         user_names=names,
+        site_names=site_names_of(events, also=[ticket.site.slug] if ticket.site else []),
         language=language_name(ticket.locale),
         clocks=clocks_of(ticket),
     )
@@ -116,4 +119,17 @@ def sla_timeline(ticket_id: int):
         ticket_url=url_for("supervisor.ticket", ticket_id=ticket.id),
         list_url=url_for("supervisor.dashboard"),
         list_label=_("Tickets"),
+    )
+
+
+@bp.route("/coverage")
+@roles_required("supervisor", "admin")
+def coverage():
+    """The client's weekly shift coverage: supervisors see their own, admins pick a client."""
+    if current_user.role == "supervisor":
+        return render_coverage(
+            [current_user.client], endpoint="supervisor.coverage", pick_client=False
+        )
+    return render_coverage(
+        visible_clients(db.session, current_user), endpoint="supervisor.coverage", pick_client=True
     )

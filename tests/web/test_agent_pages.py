@@ -25,7 +25,7 @@ def test_the_queue_lists_only_tickets_of_clients_the_agent_serves(
     factory.ticket(acme, subject="Acme trouble")
     factory.ticket(globex, subject="Globex trouble")
     login(client, ana)
-    response = client.get("/agent/")
+    response = client.get("/agent/?view=all")
     assert queue_refs(response) == ["ACME-1"]
     assert "Globex trouble" not in response.get_data(as_text=True)
 
@@ -39,13 +39,19 @@ def test_the_queue_puts_the_most_urgent_first_then_the_oldest(client, factory, a
     factory.ticket(acme, priority="normal")  # ACME-4, newer than ACME-2
     factory.ticket(acme, priority="high")  # ACME-5
     login(client, ana)
-    assert queue_refs(client.get("/agent/")) == ["ACME-3", "ACME-5", "ACME-2", "ACME-4", "ACME-1"]
+    assert queue_refs(client.get("/agent/?view=all")) == [
+        "ACME-3",
+        "ACME-5",
+        "ACME-2",
+        "ACME-4",
+        "ACME-1",
+    ]
 
 
 def test_queue_rows_carry_the_ticket_id_and_a_due_time_slot(client, factory, acme, ana):
     ticket = factory.ticket(acme)
     login(client, ana)
-    html = client.get("/agent/").get_data(as_text=True)
+    html = client.get("/agent/?view=all").get_data(as_text=True)
     assert f'data-ticket-id="{ticket.id}"' in html
     assert "data-due-slot" in html
 
@@ -57,9 +63,9 @@ def test_the_queue_shows_open_work_by_default_and_any_status_on_request(
     done = factory.ticket(acme, subject="All done")
     update_ticket(db_session, ticket=done, actor=ana, now=now, status="solved")
     login(client, ana)
-    assert queue_refs(client.get("/agent/")) == ["ACME-1"]
-    assert queue_refs(client.get("/agent/?status=solved")) == ["ACME-2"]
-    assert sorted(queue_refs(client.get("/agent/?status=all"))) == ["ACME-1", "ACME-2"]
+    assert queue_refs(client.get("/agent/?view=all")) == ["ACME-1"]
+    assert queue_refs(client.get("/agent/?view=all&status=solved")) == ["ACME-2"]
+    assert sorted(queue_refs(client.get("/agent/?view=all&status=all"))) == ["ACME-1", "ACME-2"]
 
 
 def test_the_queue_filters_by_priority_client_and_text(client, factory, acme, globex, ana):
@@ -69,11 +75,13 @@ def test_the_queue_filters_by_priority_client_and_text(client, factory, acme, gl
     factory.ticket(acme, subject="Printer jam 100%_off")
     factory.ticket(globex, subject="VPN slow")
     login(client, ana)
-    assert queue_refs(client.get("/agent/?priority=high")) == ["ACME-1"]
-    assert queue_refs(client.get("/agent/?client=globex")) == ["GLOBEX-1"]
-    assert sorted(queue_refs(client.get("/agent/?q=vpn"))) == ["ACME-1", "GLOBEX-1"]
-    assert queue_refs(client.get("/agent/?q=%25_")) == ["ACME-2"]  # wildcards taken literally
-    assert queue_refs(client.get("/agent/?q=globex-1")) == ["GLOBEX-1"]
+    assert queue_refs(client.get("/agent/?view=all&priority=high")) == ["ACME-1"]
+    assert queue_refs(client.get("/agent/?view=all&client=globex")) == ["GLOBEX-1"]
+    assert sorted(queue_refs(client.get("/agent/?view=all&q=vpn"))) == ["ACME-1", "GLOBEX-1"]
+    assert queue_refs(client.get("/agent/?view=all&q=%25_")) == [
+        "ACME-2"
+    ]  # wildcards taken literally
+    assert queue_refs(client.get("/agent/?view=all&q=globex-1")) == ["GLOBEX-1"]
 
 
 def test_the_queue_filters_by_assignee(client, factory, acme, ana, db_session, now):
@@ -81,8 +89,8 @@ def test_the_queue_filters_by_assignee(client, factory, acme, ana, db_session, n
     factory.ticket(acme)
     update_ticket(db_session, ticket=mine, actor=ana, now=now, assignee_id=ana.id)
     login(client, ana)
-    assert queue_refs(client.get("/agent/?assignee=me")) == ["ACME-1"]
-    assert queue_refs(client.get("/agent/?assignee=unassigned")) == ["ACME-2"]
+    assert queue_refs(client.get("/agent/?view=all&assignee=me")) == ["ACME-1"]
+    assert queue_refs(client.get("/agent/?view=all&assignee=unassigned")) == ["ACME-2"]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +109,7 @@ def test_bad_filter_values_are_ignored_with_a_form_error(client, factory, acme, 
     factory.ticket(acme)
     factory.ticket(globex)
     login(client, ana)
-    response = client.get(f"/agent/?{query}")
+    response = client.get(f"/agent/?view=all&view=all&{query}")
     assert response.status_code == 200
     assert "not understood" in response.get_data(as_text=True)
     assert queue_refs(response) == ["ACME-1"]
@@ -111,11 +119,13 @@ def test_the_queue_shows_fifty_tickets_a_page(client, factory, acme, ana):
     for _ in range(51):
         factory.ticket(acme)
     login(client, ana)
-    first = client.get("/agent/")
+    first = client.get("/agent/?view=all")
     assert len(queue_refs(first)) == 50
-    assert 'href="/agent/?page=2"' in first.get_data(as_text=True)
-    assert queue_refs(client.get("/agent/?page=2")) == ["ACME-51"]
-    assert queue_refs(client.get("/agent/?page=9")) == ["ACME-51"]  # past the end: the last page
+    assert 'href="/agent/?page=2&amp;view=all"' in first.get_data(as_text=True)
+    assert queue_refs(client.get("/agent/?view=all&page=2")) == ["ACME-51"]
+    assert queue_refs(client.get("/agent/?view=all&page=9")) == [
+        "ACME-51"
+    ]  # past the end: the last page
 
 
 def test_the_queue_runs_the_same_number_of_queries_for_many_rows(client, factory, acme, ana):
@@ -128,13 +138,14 @@ def test_the_queue_runs_the_same_number_of_queries_for_many_rows(client, factory
         db.session.expire_all()  # the request shares this session: make it load everything anew
         event.listen(db.engine, "before_cursor_execute", count)
         try:
-            assert client.get("/agent/").status_code == 200
+            assert client.get("/agent/?view=all").status_code == 200
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
         return len(statements)
 
     login(client, ana)
     factory.ticket(acme)
+    client.get("/agent/")  # the first page of a visit also records the agent's activity
     few = queries_for_queue()
     for _ in range(10):
         factory.ticket(acme, requester=factory.customer(acme))
@@ -143,7 +154,7 @@ def test_the_queue_runs_the_same_number_of_queries_for_many_rows(client, factory
 
 def test_the_queue_says_so_when_it_is_empty(client, ana, page_text):
     login(client, ana)
-    assert "The queue is clear" in page_text(client.get("/agent/"))
+    assert "The queue is clear" in page_text(client.get("/agent/?view=all"))
 
 
 def test_the_ticket_page_shows_the_whole_thread_with_internal_notes_apart(

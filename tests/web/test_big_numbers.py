@@ -26,6 +26,6 @@ def test_ticket_pages_answer_404_for_ids_beyond_the_database_integer(
 def test_a_reference_search_with_a_huge_number_finds_nothing(client, factory, acme, ana):
     factory.ticket(acme)
     login(client, ana)
-    response = client.get(f"/agent/?q=acme-{2**40}")
+    response = client.get(f"/agent/?view=all&view=all&q=acme-{2**40}")
     assert response.status_code == 200
     assert "No tickets match these filters" in response.get_data(as_text=True)
