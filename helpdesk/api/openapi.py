@@ -36,8 +36,12 @@ def operation(
     query: type[BaseModel] | None = None,
     headers: tuple[dict, ...] = (),
     description: str = "",
+    media: dict[int, str] | None = None,
 ):
-    """Describe a view for the OpenAPI document; every API route must carry one."""
+    """Describe a view for the OpenAPI document; every API route must carry one.
+
+    `media` maps a status to a non-JSON media type (e.g. text/csv) that it answers with.
+    """
 
     def decorate(view):
         view.openapi = {
@@ -48,6 +52,7 @@ def operation(
             "body": body,
             "query": query,
             "headers": headers,
+            "media": media or {},
         }
         return view
 
@@ -123,7 +128,10 @@ def _operation(view, rule_path: str, *, public: bool) -> dict:
             response["headers"] = {
                 "Location": {"description": "The new ticket.", "schema": {"type": "string"}}
             }
-        response["content"] = _json(_ref(model) if model else {"type": "object"})
+        if status in spec.get("media", {}):
+            response["content"] = {spec["media"][status]: {"schema": {"type": "string"}}}
+        else:
+            response["content"] = _json(_ref(model) if model else {"type": "object"})
         op["responses"][str(status)] = response
     errors = set(spec["errors"])
     if spec["body"] is not None:

@@ -161,6 +161,8 @@ def build(session, factory) -> MetricsWorld:
     foreign = _ticket(session, other, stranger, 1, ny(2026, 3, 10, 12, 0), subject="Globex")
     session.flush()
     session.add(_clock(foreign, "first_response", 1, "missed", 5.0, None))
+    # Tickets filed later through the services take the next numbers.
+    client.ticket_seq, other.ticket_seq = len(tickets), 1
     session.commit()
     return MetricsWorld(
         client=client,
