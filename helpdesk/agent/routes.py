@@ -43,6 +43,7 @@ from helpdesk.agent.queues import view_clause, view_counts
 from helpdesk.auth.guards import roles_required
 from helpdesk.auth.routes import safe_next
 from helpdesk.describe import routing_reason
+from helpdesk.domain.routing import CalendarMemo
 from helpdesk.extensions import db
 from helpdesk.models import Client, Message, Site, SlaClock, Ticket, TicketEvent, User
 from helpdesk.portal.forms import ID_MAX, PRIORITY_LABELS, STATUS_LABELS
@@ -453,6 +454,7 @@ def _reassign(ticket: Ticket, form: ReassignForm):
 def agents_for(ticket: Ticket, now: datetime) -> list[dict]:
     """The agents serving the ticket's client (one query): name, site, presence, shift, load."""
     views, _sites = routing.agent_views(db.session, client_id=ticket.client_id)
+    on_shift = CalendarMemo(lambda calendar: calendar.is_open(now))  # once per distinct shift
     order = {"online": 0, "away": 1, "offline": 2}
     views.sort(key=lambda v: (order.get(v.presence, 3), v.name.casefold(), v.id))
     return [
@@ -461,7 +463,7 @@ def agents_for(ticket: Ticket, now: datetime) -> list[dict]:
             "name": v.name,
             "site": v.site,
             "presence": v.presence,
-            "on_shift": v.shift is not None and v.shift.is_open(now),
+            "on_shift": v.shift is not None and on_shift(v.shift),
             "load": v.load,
             "capacity": v.capacity,
         }

@@ -63,7 +63,7 @@ def login():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
-    """Sign out on POST (an agent becomes away first); GET only asks for confirmation.
+    """Sign out on POST (an online agent becomes away first); GET only asks for confirmation.
 
     A link or an image elsewhere must not sign anyone out, so the state change needs the
     form and its CSRF token.
@@ -72,7 +72,8 @@ def logout():
         return redirect(url_for("auth.login"))
     if request.method == "GET":
         return render_template("auth/logout.html")
-    if current_user.role == "agent":
+    if current_user.role == "agent" and current_user.presence == "online":
+        # Away, not offline: no new tickets come, but open ones stay until the shift ends.
         routing.set_presence(db.session, current_user, "away", now=datetime.now(UTC))
     logout_user()
     flash(_("You are signed out."), "success")

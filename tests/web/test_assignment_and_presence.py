@@ -280,6 +280,14 @@ def test_signing_out_makes_an_agent_away(client, factory, acme, db_session):
     assert client.get("/agent/").status_code == 302  # signed out
 
 
+def test_signing_out_leaves_an_offline_agent_offline(client, factory, acme, db_session):
+    ana = factory.agent([acme], name="Ana", presence="offline")
+    login(client, ana)
+    client.post("/logout")
+    db_session.refresh(ana)
+    assert ana.presence == "offline"
+
+
 def test_get_logout_asks_and_does_not_sign_out(client, factory, acme, db_session, page_text):
     ana = factory.agent([acme], name="Ana", presence="online")
     login(client, ana)
