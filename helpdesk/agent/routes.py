@@ -107,6 +107,18 @@ def dayname_filter(value: date) -> str:
     return format_skeleton("MMMEd", value, locale=get_locale())
 
 
+@bp.app_template_filter("weekday")
+def weekday_filter(value: date) -> str:
+    """A date's abbreviated weekday in the viewer's language ("Mon", "Mo.")."""
+    return format_skeleton("E", value, locale=get_locale())
+
+
+@bp.app_template_filter("monthday")
+def monthday_filter(value: date) -> str:
+    """A date as month and day in the viewer's language ("Mar 9", "9. März")."""
+    return format_skeleton("MMMd", value, locale=get_locale())
+
+
 @bp.app_template_filter("timespan")
 def timespan_filter(span: tuple[datetime, datetime]) -> str:
     """A [start, end) span in the viewer's zone; the day is said once if it does not change."""
@@ -474,7 +486,7 @@ def agents_for(ticket: Ticket, now: datetime) -> list[dict]:
 def agent_option(agent: dict, site_names: dict[str, str]) -> str:
     """One agent as a select option: name, site, presence, shift and load."""
     return _(
-        "%(name)s · %(site)s · %(presence)s%(shift)s · %(load)d of %(capacity)d tickets",
+        "%(name)s · %(site)s · %(presence)s%(shift)s · %(load)d/%(capacity)d tickets",
         name=agent["name"],
         site=site_names.get(agent["site"], agent["site"]) if agent["site"] else _("no site"),
         presence=PRESENCE_LABELS.get(agent["presence"], agent["presence"]),

@@ -100,8 +100,8 @@ def test_the_reassign_select_lists_the_clients_agents_with_site_presence_and_loa
     options = reassign_options(client.get(f"/agent/tickets/{ticket.id}").get_data(as_text=True))
     labels = list(options.values())
     assert labels[0] == "Nobody (back to the queue)"
-    assert labels[1] == "Ana · Anywhere · Online, on shift · 2 of 5 tickets"
-    assert labels[2] == "Bo · no site · Away, off shift · 0 of 5 tickets"
+    assert labels[1] == "Ana · Anywhere · Online, on shift · 2/5 tickets"
+    assert labels[2] == "Bo · no site · Away, off shift · 0/5 tickets"
     assert not any("Gil" in label for label in labels)
 
 
