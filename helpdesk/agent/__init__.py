@@ -1,7 +1,7 @@
-"""Agent pages: the live queue and the ticket workspace."""
+"""Agent pages: the live queue, the ticket workspace, presence and shift coverage."""
 
 from flask import Blueprint
 
 bp = Blueprint("agent", __name__)
 
-from helpdesk.agent import routes  # noqa: E402,F401
+from helpdesk.agent import coverage_page, filters, routes  # noqa: E402,F401

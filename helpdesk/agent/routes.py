@@ -1,37 +1,26 @@
 """Agent pages: the live queue (my tickets, waiting for me, all), one ticket's workspace
-(thread, reply, status, take or reassign it, its routing), presence, the ticket's SLA
-timeline and the weekly coverage grid; also the template filters these pages use."""
+(thread, reply, status, take or reassign it, its routing), presence and the ticket's SLA
+timeline. Template filters live in `filters`, the coverage page in `coverage_page`."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_skeleton
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import (
-    format_decimal,
-    format_time,
-    format_timedelta,
-    get_locale,
-    get_timezone,
-    ngettext,
-)
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from helpdesk.agent import bp
-from helpdesk.agent.coverage import coverage_grid, monday_of
 from helpdesk.agent.forms import (
     PRESENCE_LABELS,
     SORT_LABELS,
     VIEW_FIELDS,
     VIEW_LABELS,
-    CoverageForm,
     PresenceForm,
     QueueFilterForm,
     ReassignForm,
@@ -42,10 +31,9 @@ from helpdesk.agent.forms import (
 from helpdesk.agent.queues import view_clause, view_counts
 from helpdesk.auth.guards import roles_required
 from helpdesk.auth.routes import safe_next
-from helpdesk.describe import routing_reason
 from helpdesk.domain.routing import CalendarMemo
 from helpdesk.extensions import db
-from helpdesk.models import Client, Message, Site, SlaClock, Ticket, TicketEvent, User
+from helpdesk.models import Message, Site, SlaClock, Ticket, TicketEvent, User
 from helpdesk.portal.forms import ID_MAX, PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.services import routing
 from helpdesk.services.errors import Conflict, ServiceError
@@ -62,7 +50,6 @@ from helpdesk.services.tickets import add_message, update_ticket
 PER_PAGE = 50
 # Event data keys that hold user ids, per event kind, so the log can show names.
 USER_ID_KEYS = ("old", "new", "agent_id", "from_agent_id", "to_agent_id")
-_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
 def sla_context() -> dict:
@@ -93,113 +80,6 @@ def note_agent_activity() -> None:
 def presence_context() -> dict:
     """Presence labels for every page: the header's presence control and agent lists."""
     return {"presence_labels": PRESENCE_LABELS}
-
-
-@bp.app_template_filter("routing_reason")
-def routing_reason_filter(note: dict | None) -> str:
-    """A stored routing decision {"code", "params"} as one sentence in the viewer's language."""
-    return routing_reason(note) if isinstance(note, dict) else ""
-
-
-@bp.app_template_filter("dayname")
-def dayname_filter(value: date) -> str:
-    """A date as a short weekday and day, e.g. "Mon, Mar 9", in the viewer's language."""
-    return format_skeleton("MMMEd", value, locale=get_locale())
-
-
-@bp.app_template_filter("weekday")
-def weekday_filter(value: date) -> str:
-    """A date's abbreviated weekday in the viewer's language ("Mon", "Mo.")."""
-    return format_skeleton("E", value, locale=get_locale())
-
-
-@bp.app_template_filter("monthday")
-def monthday_filter(value: date) -> str:
-    """A date as month and day in the viewer's language ("Mar 9", "9. März")."""
-    return format_skeleton("MMMd", value, locale=get_locale())
-
-
-@bp.app_template_filter("timespan")
-def timespan_filter(span: tuple[datetime, datetime]) -> str:
-    """A [start, end) span in the viewer's zone; the day is said once if it does not change."""
-    start, end = span
-    zone = get_timezone()
-    # An end at local midnight closes the day it ends, not the next one.
-    same_day = (
-        start.astimezone(zone).date() == (end - timedelta(microseconds=1)).astimezone(zone).date()
-    )
-    if same_day:
-        return _(
-            "%(day)s, %(start)s – %(end)s",
-            day=format_skeleton("MMMEd", start, tzinfo=zone, locale=get_locale()),
-            start=format_time(start, "short"),
-            end=format_time(end, "short"),
-        )
-    return _("%(start)s – %(end)s", start=daytime_filter(start), end=daytime_filter(end))
-
-
-@bp.app_template_filter("daytime")
-def daytime_filter(value: datetime | None) -> str:
-    """An instant as weekday, day and time in the viewer's zone, e.g. "Mon, Mar 9, 17:00"."""
-    if value is None:
-        return ""
-    day = format_skeleton("MMMEd", value, tzinfo=get_timezone(), locale=get_locale())
-    return _("%(day)s, %(time)s", day=day, time=format_time(value, "short"))
-
-
-def countdown_parts(due_at: datetime, now: datetime) -> tuple[int, str]:
-    """Whole units to a due time (negative: past) and the unit, rounded as countdown.js does."""
-    seconds = (due_at - now).total_seconds()
-    # Half up, as the browser's Math.round; at least one so nothing reads "in 0 minutes".
-    minutes = max(1, math.floor(abs(seconds) / 60 + 0.5))
-    sign = 1 if seconds > 0 else -1
-    if minutes < 90:
-        return sign * minutes, "minute"
-    if minutes < 48 * 60:
-        return sign * math.floor(minutes / 60 + 0.5), "hour"
-    return sign * math.floor(minutes / 1440 + 0.5), "day"
-
-
-@bp.app_template_filter("countdown")
-def countdown_filter(due_at: datetime | None, now: datetime | None = None) -> str:
-    """A due time as "in 23 minutes" / "5 minutes ago" in the viewer's language."""
-    if due_at is None:
-        return ""
-    value, unit = countdown_parts(due_at, now or datetime.now(UTC))
-    return format_timedelta(
-        timedelta(seconds=value * _UNIT_SECONDS[unit]),
-        granularity=unit,
-        threshold=math.inf,  # keep the chosen unit; Babel would otherwise pick the largest
-        add_direction=True,
-    )
-
-
-@bp.app_template_filter("fromiso")
-def fromiso_filter(value: object) -> datetime | None:
-    """An ISO 8601 string from event data as an aware datetime (None if it is not one)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
-@bp.app_template_filter("num")
-def num_filter(value: float | int | None) -> str:
-    """A figure such as business minutes in the viewer's number format, at most 2 decimals."""
-    if value is None:
-        return ""
-    return format_decimal(round(value, 2) + 0.0, format="#,##0.##")
-
-
-@bp.app_template_filter("utc")
-def utc_filter(value: datetime | None) -> str:
-    """An instant in UTC as evidence shows it: 2026-03-09 15:05:00 UTC."""
-    if value is None:
-        return ""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def language_name(code: str | None) -> str:
@@ -284,7 +164,7 @@ def site_names_of(events: list[TicketEvent], *, also: Iterable[str] = ()) -> dic
         site = params.get("site") if isinstance(params, dict) else None
         if event.kind in ("routed", "handed_off") and isinstance(site, str):
             slugs.add(site)
-    return _names_of_sites(slugs)
+    return names_of_sites(slugs)
 
 
 @bp.route("/")
@@ -666,69 +546,8 @@ def _on_shift(agent: User, now: datetime) -> bool:
     return calendar is not None and calendar.is_open(now)
 
 
-@bp.route("/coverage")
-@roles_required("agent", "admin")
-def coverage():
-    """Weekly shift coverage of a client the viewer may see, in the viewer's time zone."""
-    return render_coverage(
-        visible_clients(db.session, current_user), endpoint="agent.coverage", pick_client=True
-    )
-
-
-def render_coverage(clients: list[Client], *, endpoint: str, pick_client: bool):
-    """The coverage page for one of `clients` (?client=slug; another slug is 404).
-
-    Language and week come from the query string; a bad value is reported and the
-    default used: the client's default locale, the viewer's current week.
-    """
-    slug = request.args.get("client", "")
-    client = next((c for c in clients if c.slug == slug), None) if slug else None
-    if slug and client is None:
-        abort(404)
-    client = client or (clients[0] if clients else None)
-    form = CoverageForm(request.args)
-    zone = str(get_timezone())
-    today = datetime.now(UTC).astimezone(get_timezone()).date()
-    if client is None:
-        return render_template("agent/coverage.html", client=None, form=form, zone=zone)
-    views, _sites = routing.agent_views(db.session, client_id=client.id)
-    codes = sorted({client.default_locale, *(code for v in views for code in v.languages)})
-    form.client.choices = [(c.slug, c.name) for c in clients]
-    form.client.data = client.slug
-    form.locale.choices = [(code, f"{language_name(code)} ({code})") for code in codes]
-    if not request.args.get("locale"):
-        form.locale.data = client.default_locale
-    form.validate()
-    locale = client.default_locale if form.locale.errors else form.locale.data
-    week = form.week.data if not form.week.errors and form.week.data else today
-    monday = monday_of(week)
-    grid = coverage_grid(
-        views,
-        client_id=client.id,
-        locale=locale,
-        monday=monday,
-        zone=zone,
-        site_names=_names_of_sites({v.site for v in views if v.site}),
-    )
-    args = {"locale": locale} | ({"client": client.slug} if pick_client else {})
-    return render_template(
-        "agent/coverage.html",
-        client=client,
-        form=form,
-        pick_client=pick_client and len(clients) > 1,
-        endpoint=endpoint,
-        grid=grid,
-        locale=locale,
-        language=language_name(locale),
-        zone=zone,
-        this_week=monday_of(today),
-        prev_url=url_for(endpoint, week=(monday - timedelta(days=7)).isoformat(), **args),
-        next_url=url_for(endpoint, week=(monday + timedelta(days=7)).isoformat(), **args),
-        this_url=url_for(endpoint, **args),
-    )
-
-
-def _names_of_sites(slugs: set[str]) -> dict[str, str]:
+def names_of_sites(slugs: set[str]) -> dict[str, str]:
+    """Site slug -> name for the given slugs (one query, or none)."""
     if not slugs:
         return {}
     return dict(db.session.execute(select(Site.slug, Site.name).where(Site.slug.in_(slugs))).all())

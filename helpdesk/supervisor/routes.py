@@ -9,11 +9,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from helpdesk.agent.coverage_page import render_coverage
 from helpdesk.agent.routes import (
     clocks_of,
     events_of,
     language_name,
-    render_coverage,
     render_sla_timeline,
     site_names_of,
     sla_context,
