@@ -14,6 +14,7 @@ from helpdesk.api.openapi import operation
 from helpdesk.api.parsing import parse_query
 from helpdesk.api.principal import current_user
 from helpdesk.api.schemas import (
+    ID_MAX,
     DrillPage,
     ExportQuery,
     MetricsPageQuery,
@@ -97,6 +98,8 @@ def _scope(query, user: User) -> metrics.Scope:
 def _drill(query: MetricsTicketsQuery) -> metrics.Drill:
     fields: dict[str, str] = {}
     day = _date(query.day, "day", fields) if query.day is not None else None
+    if query.agent not in (None, metrics.NONE) and int(query.agent) > ID_MAX:
+        fields["agent"] = _("No such user id.")
     if fields:
         raise ValidationFailed(_("The request has invalid fields."), fields=fields)
     agent = query.agent

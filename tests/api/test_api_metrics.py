@@ -271,6 +271,7 @@ def test_bad_dates_periods_and_zones_get_422_naming_the_field(client, world, sup
         ("figure=all", "figure"),
         ("metric=speed", "metric"),
         ("agent=abc", "agent"),
+        ("agent=9999999999", "agent"),
         ("day=2026-02-31", "day"),
         ("weekday=7", "weekday"),
         ("hour=24", "hour"),
