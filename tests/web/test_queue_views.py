@@ -87,7 +87,7 @@ def test_a_same_language_locale_counts_both_ways(client, factory, acme, db_sessi
     assert sorted(refs) == sorted([portuguese.reference, plain.reference])
 
 
-def test_the_default_view_is_my_tickets_when_i_have_some(client, desk, ola, page_text):
+def test_the_default_view_is_my_tickets_when_i_have_some(client, desk, ola):
     login(client, ola)
     response = client.get("/agent/")
     assert queue_refs(response) == [desk["mine"]]
