@@ -6,6 +6,7 @@ import itertools
 import os
 from datetime import UTC, datetime
 
+import flask_babel
 import pytest
 from flask import g, request_started
 from sqlalchemy import text
@@ -35,6 +36,8 @@ def _forget_signed_in_user(sender, **extra):
     # Tests keep one app context open, which requests then share; Flask-Login caches the
     # user on `g`, so without this a request could see the previous request's user.
     g.pop("_login_user", None)
+    # Flask-Babel caches the locale and zone on `g` the same way.
+    flask_babel.refresh()
 
 
 @pytest.fixture(scope="session")
