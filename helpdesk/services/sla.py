@@ -270,60 +270,48 @@ class ScanResult:
     breaches: list[int]
 
 
+def _claimed(session: Session, query, guard, values: dict, *, limit: int):
+    """Clocks matching `query`, each claimed by a conditional UPDATE; yields the won ones.
+
+    The UPDATE repeats the condition (`guard`), so of two scanners racing for one clock
+    exactly one changes a row; the other sees rowcount 0 and moves on.
+    """
+    for clock_id in session.scalars(query.limit(limit)).all():
+        won = session.execute(
+            update(SlaClock).where(SlaClock.id == clock_id, *guard).values(**values)
+        ).rowcount
+        if not won:
+            session.commit()
+            continue
+        clock = session.get(SlaClock, clock_id)
+        session.refresh(clock)
+        yield clock
+
+
 def scan(session: Session, *, now: datetime, limit: int = 500) -> ScanResult:
     """Write due warnings and breaches exactly once each, even with concurrent scanners."""
     result = ScanResult([], [])
-    warn_ids = session.scalars(
-        select(SlaClock.id)
-        .where(SlaClock.state == "active", SlaClock.warn_at <= now, SlaClock.warned_at.is_(None))
-        .order_by(SlaClock.warn_at)
-        .limit(limit)
-    ).all()
-    for clock_id in warn_ids:
-        won = session.execute(
-            update(SlaClock)
-            .where(
-                SlaClock.id == clock_id,
-                SlaClock.state == "active",
-                SlaClock.warned_at.is_(None),
-                SlaClock.warn_at <= now,
-            )
-            .values(warned_at=now)
-        ).rowcount
-        if won:
-            clock = session.get(SlaClock, clock_id)
-            _event(session, clock.ticket, "sla_warning", clock, now)
-            result.warnings.append(clock_id)
+    warn_guard = (SlaClock.state == "active", SlaClock.warned_at.is_(None), SlaClock.warn_at <= now)
+    warn_query = select(SlaClock.id).where(*warn_guard).order_by(SlaClock.warn_at)
+    for clock in _claimed(session, warn_query, warn_guard, {"warned_at": now}, limit=limit):
+        _event(session, clock.ticket, "sla_warning", clock, now)
         session.commit()
-        if won:
-            publish.sla_alert("sla_warning", clock)
-    breach_ids = session.scalars(
-        select(SlaClock.id)
-        .where(SlaClock.state == "active", SlaClock.due_at <= now)
-        .order_by(SlaClock.due_at)
-        .limit(limit)
-    ).all()
-    for clock_id in breach_ids:
-        won = session.execute(
-            update(SlaClock)
-            .where(
-                SlaClock.id == clock_id,
-                SlaClock.state == "active",
-                SlaClock.breached_at.is_(None),
-                SlaClock.due_at <= now,
-            )
-            .values(state="missed", breached_at=now)
-        ).rowcount
-        if won:
-            clock = session.get(SlaClock, clock_id)
-            session.refresh(clock)
-            _event(session, clock.ticket, "sla_breach", clock, now)
-            escalate(session, clock, now=now)
-            result.breaches.append(clock_id)
+        result.warnings.append(clock.id)
+        publish.sla_alert("sla_warning", clock)
+    breach_guard = (
+        SlaClock.state == "active",
+        SlaClock.breached_at.is_(None),
+        SlaClock.due_at <= now,
+    )
+    breach_query = select(SlaClock.id).where(*breach_guard).order_by(SlaClock.due_at)
+    values = {"state": "missed", "breached_at": now}
+    for clock in _claimed(session, breach_query, breach_guard, values, limit=limit):
+        _event(session, clock.ticket, "sla_breach", clock, now)
+        escalate(session, clock, now=now)
         session.commit()
-        if won:
-            publish.sla_alert("sla_breach", clock)
-            publish.ticket_changed(clock.ticket, "sla_breach")
+        result.breaches.append(clock.id)
+        publish.sla_alert("sla_breach", clock)
+        publish.ticket_changed(clock.ticket, "sla_breach")
     return result
 
 
