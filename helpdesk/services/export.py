@@ -32,7 +32,13 @@ from sqlalchemy.orm import Session
 
 from helpdesk.models import Client, Message, Site, SlaClock, Ticket, TicketEvent, User
 from helpdesk.serializers import iso
-from helpdesk.services.metrics import Drill, Scope, drill_conditions, outcome_expression
+from helpdesk.services.metrics import (
+    Drill,
+    Scope,
+    clocks_of_period,
+    drill_conditions,
+    outcome_expression,
+)
 
 CSV_BATCH = 1000
 EXPORT_BATCH = 500
@@ -95,9 +101,8 @@ def _clock_summary(scope: Scope):
             func.max(of("resolution", outcome)).label("res_outcome"),
             func.count(case((outcome == "missed", 1))).label("breaches"),
         )
-        .join(Ticket, Ticket.id == SlaClock.ticket_id)
+        .join(Ticket, clocks_of_period(scope))
         .where(
-            SlaClock.client_id == scope.client.id,
             Ticket.client_id == scope.client.id,
             Ticket.created_at >= scope.period.start,
             Ticket.created_at < scope.period.end,
