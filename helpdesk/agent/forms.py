@@ -27,7 +27,6 @@ from helpdesk.portal.forms import (
     choices,
     strip_text,
 )
-from helpdesk.services.sla_report import earliest_live_due
 from helpdesk.services.tickets import BODY_MAX
 
 ACTIVE_STATUSES = ("new", "open", "pending")
@@ -151,7 +150,7 @@ class TicketFilterForm(Form):
             return [Ticket.created_at, Ticket.id]
         if sort == "updated":
             return [Ticket.updated_at.desc(), Ticket.id.desc()]
-        return [earliest_live_due().nulls_last(), PRIORITY_RANK, Ticket.created_at, Ticket.id]
+        return [Ticket.next_due_at.nulls_last(), PRIORITY_RANK, Ticket.created_at, Ticket.id]
 
     def query_args(self, *, ignore: tuple[str, ...] = (), **overrides) -> dict:
         """The valid, non-default filters as query arguments (for pagination links)."""

@@ -38,6 +38,7 @@ class Ticket(db.Model):
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
         Index("ix_tickets_requester_created", "requester_id", "created_at"),
         Index("ix_tickets_queue", "site_id", "status", "created_at"),
+        Index("ix_tickets_client_status_due", "client_id", "status", "next_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +56,9 @@ class Ticket(db.Model):
     # Routing outcome: the site whose queue holds the ticket and when pickup is expected.
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     expected_pickup_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The earliest due time of the ticket's live SLA clocks, kept by the SLA service so
+    # queues sort by urgency with an index instead of a subquery per ticket.
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last routing decision as {"code", "params"}; rendered in the reader's language.
     routing_note: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

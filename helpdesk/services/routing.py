@@ -41,7 +41,6 @@ from helpdesk.models import (
     Client,
     Message,
     Site,
-    SlaClock,
     Ticket,
     TicketEvent,
     User,
@@ -360,17 +359,8 @@ def take_ticket(session: Session, ticket: Ticket, agent: User, *, now: datetime)
     return ticket
 
 
-def _earliest_due():
-    return (
-        select(func.min(SlaClock.due_at))
-        .where(SlaClock.ticket_id == Ticket.id, SlaClock.state == "active")
-        .correlate(Ticket)
-        .scalar_subquery()
-    )
-
-
 def _urgency_order():
-    due = _earliest_due()
+    due = Ticket.next_due_at
     rank = case(PRIORITY_RANK, value=Ticket.priority, else_=9)
     return [due.is_(None), due, rank, Ticket.created_at, Ticket.id]
 

@@ -117,6 +117,29 @@ def clocks_of(ticket: Ticket, metric: str | None = None, *, live: bool = True) -
     return out
 
 
+def refresh_next_due(ticket: Ticket) -> None:
+    """Keep the ticket's earliest live due time (what queues sort by) in step with its clocks."""
+    dues = [
+        c.due_at
+        for c in ticket.sla_clocks
+        if c.state in ("active", "missed") and c.fulfilled_at is None and c.due_at is not None
+    ]
+    ticket.next_due_at = min(dues) if dues else None
+
+
+def _keeps_next_due(hook):
+    """After a clock hook, refresh the ticket's next_due_at (every hook takes `ticket`)."""
+
+    @functools.wraps(hook)
+    def wrapped(session, ticket, *args, **kwargs):
+        result = hook(session, ticket, *args, **kwargs)
+        refresh_next_due(ticket)
+        return result
+
+    return wrapped
+
+
+@_keeps_next_due
 def start_ticket_clocks(
     session: Session, ticket: Ticket, target: SlaTarget | None, *, now: datetime
 ) -> None:
@@ -149,6 +172,7 @@ def _fulfil(session, ticket, clock, now, actor) -> None:
     )
 
 
+@_keeps_next_due
 def on_message(session: Session, ticket: Ticket, message: Message, *, now: datetime) -> None:
     """A public staff reply fulfils response clocks; a later customer message starts the next."""
     if message.internal or message.kind in ("note", "system") or message.author is None:
@@ -198,6 +222,7 @@ def _resume(session, ticket, clock, now, actor) -> None:
     )
 
 
+@_keeps_next_due
 def on_status_change(
     session: Session, ticket: Ticket, old: str, new: str, *, now: datetime, actor=None
 ) -> None:
@@ -239,6 +264,7 @@ def on_status_change(
             _event(session, ticket, "sla_resumed", clock, now, actor=actor, why="reopened")
 
 
+@_keeps_next_due
 def on_priority_change(session: Session, ticket: Ticket, *, now: datetime, actor=None) -> None:
     """Recompute live clocks from their original start with the new priority's targets."""
     target = policy_target(session, ticket.client_id, ticket.priority)

@@ -290,6 +290,11 @@ def test_tickets_order_by_their_earliest_live_due_time(factory, acme, ana, now):
         select(Ticket.id).order_by(earliest_live_due().nulls_last(), Ticket.id)
     ).all()
     assert order == [urgent.id, high.id, normal.id, none.id, paused.id]
+    # The stored next_due_at, which queues sort by, agrees with the clocks.
+    stored = db.session.scalars(
+        select(Ticket.id).order_by(Ticket.next_due_at.nulls_last(), Ticket.id)
+    ).all()
+    assert stored == order
 
 
 # -- the customer's expected reply ----------------------------------------------------------------
