@@ -232,6 +232,10 @@ def load(url: str, tickets: int) -> dict:
             "'active', 240, created_at, '[]', created_at + interval '3 hours', "
             "created_at + interval '4 hours' FROM tickets WHERE status IN ('new', 'open')"
         )
+        conn.execute(
+            "UPDATE tickets SET next_due_at = created_at + interval '4 hours' "
+            "WHERE status IN ('new', 'open')"
+        )
         for table, column in (
             ("users", agents + 40),
             ("tickets", tickets),
