@@ -14,6 +14,12 @@ The biggest client holds 40% of the tickets, spread over a year, so its 30 days 
 about 33,000 tickets and 80,000 clocks.
 
     python bench/metrics.py [--db sqlite|postgresql|both] [--tickets 1000000]
+
+Seen here (2 cores; 1,000,000 tickets, 2.4M clocks; 32,954 tickets in the 30 days):
+GET /api/v1/metrics median 185 ms on PostgreSQL, 380-550 ms on SQLite; with all
+sections 1.4 s / 2.9 s; CSV of 100,052 rows in 2.8 s / 3.4 s with no RSS growth
+(the same as for 10,000 rows); JSON Lines of 66,628 tickets in ~10 s, RSS growth < 2 MiB.
+Both databases give the same figures to the last bit.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -290,6 +297,7 @@ def run(kind: str, tickets: int, repeat: int) -> None:
         )
         measure(app, kind, repeat)
     finally:
+        shutil.rmtree(tmp, ignore_errors=True)
         if kind == "postgresql":
             from helpdesk.extensions import db
 
