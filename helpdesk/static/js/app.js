@@ -32,7 +32,8 @@
   // One click, one submission: disable the button that sent a form until the page changes.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.method.toLowerCase() !== "post") {
+    // A form sent another way (the live composer, over the socket) stays usable.
+    if (event.defaultPrevented || form.method.toLowerCase() !== "post") {
       return;
     }
     // Disabled after the browser has read the form, so the clicked button's value is sent.
