@@ -136,3 +136,29 @@ class ReplyForm(Form):
     """A customer's reply on their ticket."""
 
     body = TextAreaField(_l("Your reply"), validators=[DataRequired(), Length(max=BODY_MAX)])
+
+
+CHAT_SUBJECT_MAX = 80  # a chat's subject is its first line, cut to fit a queue row
+
+
+def chat_subject(body: str) -> str:
+    """The subject of a chat: the first non-blank line of its first message, shortened."""
+    line = next((ln.strip() for ln in (body or "").splitlines() if ln.strip()), "")
+    if len(line) <= CHAT_SUBJECT_MAX:
+        return line
+    cut = line[: CHAT_SUBJECT_MAX - 1]
+    # Cut at a word boundary when one is near the end, so no word is left half-shown.
+    space = cut.rfind(" ")
+    if space >= CHAT_SUBJECT_MAX // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+class ChatStartForm(Form):
+    """The first message of a live chat; its first line becomes the ticket's subject."""
+
+    body = TextAreaField(
+        _l("How can we help?"),
+        validators=[DataRequired(), Length(max=BODY_MAX)],
+        description=_l("Your first message. An agent sees it as soon as the chat starts."),
+    )

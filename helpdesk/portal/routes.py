@@ -10,23 +10,28 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from helpdesk.auth.forms import LoginForm
 from helpdesk.auth.routes import safe_next
+from helpdesk.domain.routing import Decision, Need
 from helpdesk.extensions import db
-from helpdesk.models import AgentSkill, Client, Message, Ticket, User, agent_clients
+from helpdesk.i18n import normalize_locale
+from helpdesk.models import AgentSkill, Client, Message, Ticket, TicketRead, User, agent_clients
 from helpdesk.portal import bp
 from helpdesk.portal.forms import (
     ID_MAX,
     PRIORITY_LABELS,
     STATUS_LABELS,
+    ChatStartForm,
     NewTicketForm,
     RegisterForm,
     ReplyForm,
+    chat_subject,
 )
+from helpdesk.services import routing
 from helpdesk.services.auth import authenticate
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.scope import get_visible_ticket, visible_tickets
@@ -266,8 +271,9 @@ def new_ticket():
 @bp.route(f"/tickets/<int(max={ID_MAX}):ticket_id>", methods=["GET", "POST"])
 @customer_required
 def ticket(ticket_id: int):
-    """One ticket's public thread, and the customer's reply (field `body`)."""
+    """One ticket's public thread and the customer's reply (field `body`); chats as a chat."""
     ticket = _my_ticket(ticket_id)
+    chat = ticket.channel == "chat"
     form = ReplyForm()
     status = 200
     if form.validate_on_submit():
@@ -278,13 +284,14 @@ def ticket(ticket_id: int):
                 author=g.customer,
                 body=form.body.data,
                 now=datetime.now(UTC),
-                channel="portal",
+                channel="chat" if chat else "portal",
             )
         except ServiceError as exc:
             db.session.rollback()
             status = form.add_service_error(exc)
         else:
-            flash(_("Your reply was sent."), "success")
+            if not chat:  # a chat line needs no confirmation: it is in the log
+                flash(_("Your reply was sent."), "success")
             return redirect(url_for("portal.ticket", ticket_id=ticket.id, _anchor="latest"))
     elif form.is_submitted():
         status = 422
@@ -297,10 +304,86 @@ def ticket(ticket_id: int):
     now = datetime.now(UTC)
     live = [c for c in ticket.sla_clocks if is_live(c)]
     return render_template(
-        "portal/ticket.html",
+        "portal/chat.html" if chat else "portal/ticket.html",
         ticket=ticket,
         messages=messages,
         form=form,
         reply=expected_reply(ticket, live, now=now),
+        seen_up_to=read_by_others(ticket, g.customer),
         now=now,
     ), status
+
+
+def read_by_others(ticket: Ticket, viewer: User) -> int:
+    """The furthest message id anyone but the viewer has read on the ticket (0 if none)."""
+    return (
+        db.session.scalar(
+            select(func.max(TicketRead.message_id)).where(
+                TicketRead.ticket_id == ticket.id, TicketRead.user_id != viewer.id
+            )
+        )
+        or 0
+    )
+
+
+def chat_locale(customer: User, client: Client) -> str:
+    """The language a chat is held in: the customer's own, else the client's default."""
+    return normalize_locale(customer.locale) or client.default_locale
+
+
+def chat_availability(client: Client, locale: str, now: datetime) -> Decision:
+    """Who could take a chat right now: routing's live decision for a normal request."""
+    need = Need(client_id=client.id, locale=locale, skill=None, priority="normal")
+    return routing.live_decision(db.session, need, now)[0]
+
+
+@bp.route("/chat", methods=["GET", "POST"])
+@customer_required
+def chat():
+    """Start a live chat when an agent can take it now; otherwise offer the ticket form."""
+    now = datetime.now(UTC)
+    locale = chat_locale(g.customer, g.client)
+    decision = chat_availability(g.client, locale, now)
+    form = ChatStartForm()
+    if decision.agent is None:
+        return _chat_offline(decision, form)
+    status = 200
+    if form.validate_on_submit():
+        cmd = NewTicket(
+            subject=chat_subject(form.body.data),
+            body=form.body.data,
+            channel="chat",
+            locale=locale,
+        )
+        try:
+            ticket = create_ticket(
+                db.session, client=g.client, requester=g.customer, cmd=cmd, now=now
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            status = form.add_service_error(exc)
+        else:
+            return redirect(url_for("portal.ticket", ticket_id=ticket.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("portal/chat_start.html", form=form), status
+
+
+def _chat_offline(decision: Decision, chat_form: ChatStartForm):
+    """Nobody can chat now: the ordinary ticket form, with when an agent can answer.
+
+    A chat message typed before the agents became busy is carried into the form.
+    """
+    typed = chat_form.body.data if chat_form.is_submitted() else None
+    form = NewTicketForm(
+        formdata=None,
+        subject=chat_subject(typed) if typed else None,
+        body=typed,
+    )
+    form.set_categories(client_categories(g.client))
+    return render_template(
+        "portal/chat_offline.html",
+        form=form,
+        decision=decision,
+        carried=bool(typed),
+    )
