@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from babel import Locale, UnknownLocaleError
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -33,7 +33,7 @@ from helpdesk.auth.guards import roles_required
 from helpdesk.auth.routes import safe_next
 from helpdesk.domain.routing import CalendarMemo
 from helpdesk.extensions import db
-from helpdesk.models import Message, Site, SlaClock, Ticket, TicketEvent, User
+from helpdesk.models import Message, Site, SlaClock, Ticket, TicketEvent, TicketRead, User
 from helpdesk.portal.forms import ID_MAX, PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.services import routing
 from helpdesk.services.errors import Conflict, ServiceError
@@ -198,8 +198,9 @@ def queue():
     if not pagination.items and page > 1 and pagination.pages:
         pagination = db.paginate(stmt, page=pagination.pages, per_page=PER_PAGE, error_out=False)
     live = live_clocks_by_ticket(db.session, [t.id for t in pagination.items])
-    return render_template(
-        "agent/queue.html",
+    fragment = request.headers.get("X-Fragment") == "rows"
+    html = render_template(
+        "agent/_queue_live.html" if fragment else "agent/queue.html",
         form=form,
         view=view,
         view_labels=VIEW_LABELS,
@@ -210,6 +211,12 @@ def queue():
         pressing={ticket_id: pressing_clock(clocks) for ticket_id, clocks in live.items()},
         sort_labels=SORT_LABELS,
     )
+    response = make_response(html)
+    # One address answers the page or, for the live queue's refresh, only its changing parts.
+    response.vary.add("X-Fragment")
+    if fragment:
+        response.cache_control.no_store = True
+    return response
 
 
 @bp.route(f"/tickets/<int(max={ID_MAX}):ticket_id>/take", methods=["POST"])
@@ -272,7 +279,7 @@ def _reply(ticket: Ticket, form: ReplyForm):
             body=form.body.data,
             now=datetime.now(UTC),
             internal=form.internal.data,
-            channel="portal",
+            channel="chat" if ticket.channel == "chat" else "portal",
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -447,7 +454,20 @@ def ticket(ticket_id: int):
         take_form=take_form,
         reassign_form=reassign_form,
         assignee_view=next((a for a in agents if a["id"] == ticket.assignee_id), None),
+        seen_up_to=read_by_requester(ticket),
     ), status
+
+
+def read_by_requester(ticket: Ticket) -> int:
+    """The furthest message id the customer has read on the ticket (0 if none)."""
+    return (
+        db.session.scalar(
+            select(TicketRead.message_id).where(
+                TicketRead.ticket_id == ticket.id, TicketRead.user_id == ticket.requester_id
+            )
+        )
+        or 0
+    )
 
 
 def clocks_of(ticket: Ticket) -> list[SlaClock]:
