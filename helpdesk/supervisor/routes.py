@@ -1,12 +1,14 @@
-"""Supervisor pages: a client's tickets with status counts, a read-only ticket view, the
-ticket's printable SLA timeline, and the client's weekly shift coverage."""
+"""Supervisor pages: a client's tickets with live tiles and status counts (and their JSON), a
+read-only ticket view, the ticket's printable SLA timeline, and the client's weekly coverage."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+from datetime import UTC, datetime
+
+from flask import abort, jsonify, render_template, request, url_for
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from helpdesk.agent.coverage_page import render_coverage
@@ -21,16 +23,17 @@ from helpdesk.agent.routes import (
 )
 from helpdesk.auth.guards import roles_required
 from helpdesk.extensions import db
-from helpdesk.models import Client, Ticket
+from helpdesk.models import Ticket
 from helpdesk.portal.forms import ID_MAX, PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.services.scope import (
+    get_visible_client,
     get_visible_ticket,
-    ticket_visibility,
     visible_clients,
     visible_tickets,
 )
 from helpdesk.supervisor import bp
 from helpdesk.supervisor.forms import SupervisorFilterForm
+from helpdesk.supervisor.tiles import live_tiles
 
 PER_PAGE = 50
 
@@ -45,15 +48,6 @@ def supervisor_context() -> dict:
         "priority_labels": PRIORITY_LABELS,
         **sla_context(),
     }
-
-
-def status_counts(client: Client | None) -> dict[str, int]:
-    """Tickets per status that the viewer may see, for one client or all of them."""
-    stmt = select(Ticket.status, func.count(Ticket.id)).where(ticket_visibility(current_user))
-    if client is not None:
-        stmt = stmt.where(Ticket.client_id == client.id)
-    counts = dict(db.session.execute(stmt.group_by(Ticket.status)).all())
-    return {status: counts.get(status, 0) for status in STATUS_LABELS}
 
 
 @bp.route("/")
@@ -77,14 +71,43 @@ def dashboard():
     pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
     if not pagination.items and page > 1 and pagination.pages:
         pagination = db.paginate(stmt, page=pagination.pages, per_page=PER_PAGE, error_out=False)
+    tiles = live_tiles(
+        db.session, current_user, client, now=datetime.now(UTC), tz=str(get_timezone())
+    )
     return render_template(
         "supervisor/dashboard.html",
         form=form,
         pagination=pagination,
         client=client,
-        counts=status_counts(client),
+        counts=tiles["statuses"],
+        tiles=tiles,
         pick_client=current_user.role == "admin",
     )
+
+
+@bp.route("/tiles.json")
+def tiles():
+    """The dashboard's live tiles: a supervisor's own client; admins name one with ?client=
+    (or get every client's). Another client's, or an unknown one, is 404."""
+    if not current_user.is_authenticated:
+        abort(401)
+    if current_user.role not in ("supervisor", "admin"):
+        abort(404)
+    slug = request.args.get("client") or None
+    if current_user.role == "supervisor":
+        client = current_user.client
+        if slug is not None and slug != client.slug:
+            abort(404)
+    else:
+        client = get_visible_client(db.session, current_user, slug) if slug else None
+        if slug and client is None:
+            abort(404)
+    figures = live_tiles(
+        db.session, current_user, client, now=datetime.now(UTC), tz=str(get_timezone())
+    )
+    response = jsonify(figures)
+    response.cache_control.no_store = True
+    return response
 
 
 @bp.route(f"/tickets/<int(max={ID_MAX}):ticket_id>")
