@@ -22,6 +22,7 @@ from helpdesk.agent.routes import (
     thread_of,
 )
 from helpdesk.auth.guards import roles_required
+from helpdesk.errors import error_response
 from helpdesk.extensions import db
 from helpdesk.models import Ticket
 from helpdesk.portal.forms import ID_MAX, PRIORITY_LABELS, STATUS_LABELS
@@ -89,19 +90,21 @@ def dashboard():
 def tiles():
     """The dashboard's live tiles: a supervisor's own client; admins name one with ?client=
     (or get every client's). Another client's, or an unknown one, is 404."""
+    # A JSON address answers errors in JSON whatever the request accepts.
     if not current_user.is_authenticated:
-        abort(401)
+        return error_response(401, "unauthorized", _("Sign in first."))
+    not_found = error_response(404, "not_found", _("Not found."))
     if current_user.role not in ("supervisor", "admin"):
-        abort(404)
+        return not_found
     slug = request.args.get("client") or None
     if current_user.role == "supervisor":
         client = current_user.client
         if slug is not None and slug != client.slug:
-            abort(404)
+            return not_found
     else:
         client = get_visible_client(db.session, current_user, slug) if slug else None
         if slug and client is None:
-            abort(404)
+            return not_found
     figures = live_tiles(
         db.session, current_user, client, now=datetime.now(UTC), tz=str(get_timezone())
     )

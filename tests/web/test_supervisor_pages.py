@@ -17,7 +17,9 @@ def count_of(response, status: str) -> int:
     """The number on a status tile."""
     html = response.get_data(as_text=True)
     tile = re.search(
-        rf'class="stat-tile stat-{status}[^"]*".*?<span class="stat-value"[^>]*>(\d+)</span>', html, re.S
+        rf'class="stat-tile stat-{status}[^"]*".*?<span class="stat-value"[^>]*>(\d+)</span>',
+        html,
+        re.S,
     )
     return int(tile.group(1))
 
