@@ -1,7 +1,7 @@
 """SLA benchmark: due-time computations per second (vs datetime + timedelta) and the breach scan.
 
-    python bench/sla.py             # both parts; the scan part needs PostgreSQL
-    python bench/sla.py --no-scan   # due times only
+python bench/sla.py             # both parts; the scan part needs PostgreSQL
+python bench/sla.py --no-scan   # due times only
 """
 
 import sys

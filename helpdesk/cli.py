@@ -67,4 +67,3 @@ def init_app(app: Flask) -> None:
 
         counts = scheduler.tick(datetime.now(UTC))
         click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
-
