@@ -1,0 +1,290 @@
+"""A real server (`python wsgi.py`) on a fresh database, and Debian's Chromium through Playwright.
+
+The server is migrated and provisioned from a small YAML (a client, a site on shift around the
+clock, an agent who goes online, a customer). Browser tests sign people in through the real
+forms; a failing test leaves a screenshot of each of its pages in test-results/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, make_url, text
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+RESULTS = ROOT / "test-results"
+WAIT = 15.0  # seconds any one step of the set-up may take
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+PASSWORD = "e2e-password"
+INTAKE_TOKEN = "e2e-intake-secret"
+PEOPLE = {
+    "kei": {"email": "kei@example.test", "login": "/c/acme/login"},
+    "ana": {"email": "ana@provider.test", "login": "/login"},
+}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TARGETS = "{first_response: 240, next_response: 480, resolution: 1440, calendar: 24x7}"
+PROVISION = f"""
+clients:
+  - slug: acme
+    name: Acme Corp
+    timezone: UTC
+    default_locale: en
+    intake_token: {INTAKE_TOKEN}
+    sla: {{urgent: {TARGETS}, high: {TARGETS}, normal: {TARGETS}, low: {TARGETS}}}
+sites:
+  - slug: hub
+    name: Hub
+    timezone: UTC
+    shifts: {{{", ".join(f'{day}: ["00:00-24:00"]' for day in DAYS)}}}
+agents:
+  - {{email: {PEOPLE["ana"]["email"]}, name: Ana, password: {PASSWORD}, site: hub,
+     languages: [en], clients: [acme], capacity: 100}}
+customers:
+  - {{email: {PEOPLE["kei"]["email"]}, name: Kei, password: {PASSWORD}, client: acme,
+     locale: en, timezone: UTC}}
+"""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check: Callable[[], object], what: str, timeout: float = WAIT) -> object:
+    """Poll `check` until it returns something truthy; fail naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
+class Database:
+    """A fresh database: a SQLite file, or a new PostgreSQL database when DATABASE_URL says so."""
+
+    def __init__(self, tmp: Path):
+        server = os.environ.get("DATABASE_URL", "")
+        self.admin_url = None
+        if server.startswith(("postgres://", "postgresql")):
+            url = make_url(server.replace("postgres://", "postgresql://", 1)).set(
+                drivername="postgresql+psycopg"
+            )
+            self.name = f"hd_e2e_{uuid.uuid4().hex[:12]}"
+            self.admin_url = url.set(database="postgres")
+            self.url = url.set(database=self.name).render_as_string(hide_password=False)
+        else:
+            self.url = f"sqlite:///{tmp / 'e2e.sqlite'}"
+
+    def create(self) -> None:
+        """Create the empty PostgreSQL database (SQLite makes its file on first use)."""
+        if self.admin_url is not None:
+            self._admin(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        """Drop the PostgreSQL database, closing connections still open to it."""
+        if self.admin_url is not None:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def _admin(self, sql: str) -> None:
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.execute(text(sql))
+        finally:
+            engine.dispose()
+
+
+class LiveServer:
+    """`python wsgi.py` (threading mode, no scheduler) on a free port and its own database."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.database = Database(tmp)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp / "server.log"
+        self.env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("SOCKETIO_MESSAGE_QUEUE", "SOCKETIO_CHANNEL")
+        } | {
+            "DATABASE_URL": self.database.url,
+            "SECRET_KEY": uuid.uuid4().hex,
+            "HELPDESK_INSTANCE": str(tmp / "instance"),
+            "SCHEDULER_ENABLED": "0",
+            "SOCKETIO_ASYNC_MODE": "threading",
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Create, migrate and provision the database, start the server, put the agent online."""
+        self.database.create()
+        spec = self.tmp / "e2e.yaml"
+        spec.write_text(PROVISION)
+        self.flask("db", "upgrade")
+        self.flask("provision", str(spec))
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "wsgi.py"], cwd=ROOT, env=self.env, stdout=log, stderr=log
+            )
+        wait_until(self._answers, "the server to answer HTTP")
+        self.api("PUT", "/agents/me/status", token=self.token("ana"), json={"status": "online"})
+
+    def stop(self) -> None:
+        """Stop the server and drop its database."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.database.drop()
+
+    def _answers(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"the server exited:\n{self.log_tail()}")
+        try:
+            return requests.get(self.url + "/api/v1/openapi.json", timeout=1).ok
+        except requests.ConnectionError:
+            return False
+
+    def flask(self, *args: str) -> None:
+        """Run a `flask --app wsgi` command against the server's database."""
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, f"flask {' '.join(args)} failed:\n{done.stderr}"
+
+    def token(self, who: str) -> str:
+        """A fresh API token for one of PEOPLE."""
+        answer = self.api(
+            "POST",
+            "/auth/token",
+            json={"email": PEOPLE[who]["email"], "password": PASSWORD},
+        )
+        return answer["token"]
+
+    def api(self, method: str, path: str, *, token: str | None = None, **kwargs) -> dict:
+        """Call the HTTP API; fails unless the answer is 2xx."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        answer = requests.request(
+            method, self.url + "/api/v1" + path, headers=headers, timeout=WAIT, **kwargs
+        )
+        assert answer.ok, f"{method} {path}: {answer.status_code} {answer.text}"
+        return answer.json()
+
+    def file_ticket(self, subject: str, body: str = "Filed through the API.") -> dict:
+        """A ticket filed with the client's intake token, as an integration would."""
+        return self.api(
+            "POST",
+            "/tickets",
+            token=INTAKE_TOKEN,
+            json={
+                "subject": subject,
+                "body": body,
+                "requester": {"email": PEOPLE["kei"]["email"]},
+            },
+        )
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of the server's output, for failure messages."""
+        content = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(content.splitlines()[-lines:])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell a failure."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The server, started once for the e2e tests; stopped and its database dropped after."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
+    server = LiveServer(tmp_path_factory.mktemp("e2e"))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium(live_server):
+    """Debian's Chromium, headless, launched once."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def sign_in(request, live_server, chromium):
+    """sign_in(who, width=1280) -> a page of a new browser context, signed in as `who`."""
+    pages = []
+
+    def open_as(who: str, *, width: int = 1280, height: int = 900):
+        context = chromium.new_context(
+            viewport={"width": width, "height": height}, locale="en-US", timezone_id="UTC"
+        )
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        pages.append((who, page))
+        page.goto(live_server.url + PEOPLE[who]["login"])
+        page.get_by_label("E-mail").fill(PEOPLE[who]["email"])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/login" not in url)
+        return page
+
+    yield open_as
+    call = getattr(request.node, "report_call", None)
+    if call is not None and call.failed:
+        RESULTS.mkdir(exist_ok=True)
+        for n, (who, page) in enumerate(pages):
+            name = f"{request.node.name}-{n}-{who}.png"
+            try:
+                page.screenshot(path=str(RESULTS / name), full_page=True)
+            except Exception as exc:  # a crashed page must not hide the test's own failure
+                print(f"no screenshot of {who}'s page: {exc}")
+    for _who, page in pages:
+        page.context.close()
