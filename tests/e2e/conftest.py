@@ -1,8 +1,8 @@
 """A real server (`python wsgi.py`) on a fresh database, and Debian's Chromium through Playwright.
 
 The server is migrated and provisioned from a small YAML (a client, a site on shift around the
-clock, an agent who goes online, a customer). Browser tests sign people in through the real
-forms; a failing test leaves a screenshot of each of its pages in test-results/.
+clock, an agent who goes online, a supervisor, a customer). Browser tests sign people in through
+the real forms; a failing test leaves a screenshot of each of its pages in test-results/.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ INTAKE_TOKEN = "e2e-intake-secret"
 PEOPLE = {
     "kei": {"email": "kei@example.test", "login": "/c/acme/login"},
     "ana": {"email": "ana@provider.test", "login": "/login"},
+    "sam": {"email": "sam@acme.test", "login": "/login"},
 }
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TARGETS = "{first_response: 240, next_response: 480, resolution: 1440, calendar: 24x7}"
@@ -59,6 +60,9 @@ sites:
 agents:
   - {{email: {PEOPLE["ana"]["email"]}, name: Ana, password: {PASSWORD}, site: hub,
      languages: [en], clients: [acme], capacity: 100}}
+supervisors:
+  - {{email: {PEOPLE["sam"]["email"]}, name: Sam, password: {PASSWORD}, client: acme,
+     timezone: UTC}}
 customers:
   - {{email: {PEOPLE["kei"]["email"]}, name: Kei, password: {PASSWORD}, client: acme,
      locale: en, timezone: UTC}}

@@ -165,3 +165,10 @@ def test_a_line_whose_answer_was_lost_is_sent_again_and_stored_once(live_server,
     assert seen["connections"] >= 2 and seen["resent"] == 1
     stored = live_server.api("GET", f"/tickets/{ticket_id}", token=live_server.token("ana"))
     assert [m["body"] for m in stored["messages"]].count(text) == 1
+
+
+def test_the_supervisors_tiles_count_a_new_ticket_without_reloading(live_server, sign_in):
+    sam = live(sign_in("sam"))
+    open_now = int(sam.locator('[data-tile="open"]').inner_text())
+    live_server.file_ticket(f"Badge reader broken ({uuid.uuid4().hex[:6]})")
+    expect(sam.locator('[data-tile="open"]')).to_have_text(str(open_now + 1))
