@@ -145,9 +145,8 @@ def start_app(url: str, tmp: Path, rooms: int, server: str = "werkzeug"):
     command = [PY, "wsgi.py"]
     if server == "gunicorn":  # the production recipe: one gevent worker (gunicorn.conf.py)
         command = [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
-    proc = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    with (tmp / "app.log").open("wb") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     wait_up(port, proc)
     base = f"http://127.0.0.1:{port}/api/v1"
 
@@ -490,6 +489,22 @@ def summary(rounds: list[Round], name: str) -> None:
     )
 
 
+def log_errors(path: Path) -> list[str]:
+    """The exceptions the app logged, counted by their last traceback line."""
+    if not path.exists():
+        return []
+    counts: dict[str, int] = {}
+    lines = path.read_text(errors="replace").splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            j = i + 1
+            while j < len(lines) and (lines[j].startswith(" ") or not lines[j].strip()):
+                j += 1
+            if j < len(lines):
+                counts[lines[j][:160]] = counts.get(lines[j][:160], 0) + 1
+    return [f"{n} x {text}" for text, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rooms", type=int, default=100, help="ticket rooms (2 clients each)")
@@ -537,10 +552,12 @@ def main() -> None:
             for proc in procs:
                 stop(proc)
             drop_database(url)
+            errors = log_errors(tmp / "app.log")
     print(
         f"\n{2 * args.rooms} clients in {args.rooms} rooms; steady {args.rate:g} line/s per "
         f"client for {args.seconds:g} s; max (closed loop) {args.max_seconds:g} s"
     )
+    print("app server errors logged: " + ("; ".join(errors) if errors else "none"))
     summary(rounds, "steady")
     if args.max_seconds > 0:
         summary(rounds, "max")
