@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, object_session
 
 from helpdesk.domain.calendar import BusinessCalendar
 from helpdesk.domain.sla import business_minutes, clock_times
@@ -105,25 +105,46 @@ def _new_clock(session, ticket, metric, target, started_at, now, cycle=1) -> Sla
     return clock
 
 
+LIVE_STATES = ("active", "missed")
+
+
+def _in_memory(ticket: Ticket) -> bool:
+    # A loaded (or new) collection answers from memory; otherwise ask the database for
+    # just the rows needed, since a long chat accumulates one next-response clock per exchange.
+    return ticket.id is None or "sla_clocks" in ticket.__dict__
+
+
+def _is_live(clock: SlaClock) -> bool:
+    return clock.state in LIVE_STATES and clock.fulfilled_at is None
+
+
 def clocks_of(ticket: Ticket, metric: str | None = None, *, live: bool = True) -> list[SlaClock]:
     """The ticket's clocks, optionally of one metric; `live` keeps active and missed unfulfilled."""
-    out = []
-    for clock in ticket.sla_clocks:
-        if metric and clock.metric != metric:
-            continue
-        if live and (clock.state not in ("active", "missed") or clock.fulfilled_at is not None):
-            continue
-        out.append(clock)
-    return out
+    if _in_memory(ticket):
+        return [
+            c
+            for c in ticket.sla_clocks
+            if (metric is None or c.metric == metric) and (not live or _is_live(c))
+        ]
+    stmt = select(SlaClock).where(SlaClock.ticket_id == ticket.id)
+    if metric is not None:
+        stmt = stmt.where(SlaClock.metric == metric)
+    if live:
+        stmt = stmt.where(SlaClock.state.in_(LIVE_STATES), SlaClock.fulfilled_at.is_(None))
+    return list(object_session(ticket).scalars(stmt.order_by(SlaClock.id)))
+
+
+def _cycles(session: Session, ticket: Ticket, metric: str) -> int:
+    if _in_memory(ticket):
+        return sum(c.metric == metric for c in ticket.sla_clocks)
+    return session.scalar(
+        select(func.count()).where(SlaClock.ticket_id == ticket.id, SlaClock.metric == metric)
+    )
 
 
 def refresh_next_due(ticket: Ticket) -> None:
     """Keep the ticket's earliest live due time (what queues sort by) in step with its clocks."""
-    dues = [
-        c.due_at
-        for c in ticket.sla_clocks
-        if c.state in ("active", "missed") and c.fulfilled_at is None and c.due_at is not None
-    ]
+    dues = [c.due_at for c in clocks_of(ticket) if c.due_at is not None]
     ticket.next_due_at = min(dues) if dues else None
 
 
@@ -178,12 +199,12 @@ def on_message(session: Session, ticket: Ticket, message: Message, *, now: datet
     if message.internal or message.kind in ("note", "system") or message.author is None:
         return
     if message.author_id == ticket.requester_id:
-        answered = any(c.metric == "first_response" and c.fulfilled_at for c in ticket.sla_clocks)
+        answered = any(c.fulfilled_at for c in clocks_of(ticket, "first_response", live=False))
         waiting = clocks_of(ticket, "next_response")
         if answered and not waiting and ticket.is_open:
             target = policy_target(session, ticket.client_id, ticket.priority)
             if target is not None:
-                cycle = 1 + sum(c.metric == "next_response" for c in ticket.sla_clocks)
+                cycle = 1 + _cycles(session, ticket, "next_response")
                 _new_clock(
                     session, ticket, "next_response", target, message.created_at, now, cycle=cycle
                 )

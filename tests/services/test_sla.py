@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from helpdesk.extensions import db
-from helpdesk.models import Calendar, SlaClock, SlaTarget, TicketEvent
+from helpdesk.models import Calendar, SlaClock, SlaTarget, Ticket, TicketEvent
 from helpdesk.services import sla
 from helpdesk.services.tickets import add_message, update_ticket
 
@@ -220,3 +220,36 @@ def test_concurrent_scanners_write_each_breach_once(app, factory, acme, now):
     assert len({e.ticket_id for e in events}) == len(tickets)
     missed = db.session.scalars(select(SlaClock).where(SlaClock.state == "missed")).all()
     assert len(missed) == breaches
+
+
+def test_a_long_chat_never_loads_every_past_clock(factory, acme, now):
+    ana = factory.agent([acme])
+    ticket = factory.ticket(acme, priority="urgent")
+    for i in range(4):
+        add_message(db.session, ticket=ticket, author=ana, body="a", now=now + (2 * i) * MIN)
+        add_message(
+            db.session,
+            ticket=ticket,
+            author=ticket.requester,
+            body="c",
+            now=now + (2 * i + 1) * MIN,
+        )
+    ticket_id = ticket.id
+    db.session.expunge_all()
+    fresh = db.session.get(Ticket, ticket_id)
+    add_message(
+        db.session,
+        ticket=fresh,
+        author=db.session.get(type(ana), ana.id),
+        body="a",
+        now=now + 20 * MIN,
+    )
+    add_message(db.session, ticket=fresh, author=fresh.requester, body="c", now=now + 21 * MIN)
+    assert "sla_clocks" not in fresh.__dict__  # answered from indexed queries
+    cycles = db.session.scalars(
+        select(SlaClock.cycle)
+        .where(SlaClock.ticket_id == ticket_id, SlaClock.metric == "next_response")
+        .order_by(SlaClock.cycle)
+    ).all()
+    assert cycles == [1, 2, 3, 4, 5]
+    assert fresh.next_due_at == now + 81 * MIN  # the live 5th cycle: 60 minutes from 21
