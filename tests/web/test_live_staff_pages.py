@@ -47,6 +47,7 @@ def test_the_full_queue_page_marks_the_same_parts(client, factory, acme, ana):
     assert "<html" in html
     assert regions(html) == ["summary", "tabs", "results"]
     assert "data-live-queue" in html and "js/queue.js" in html
+    assert """data-clients='["acme"]'""" in html  # events of other clients are not its concern
     assert "X-Fragment" in response.headers["Vary"]
 
 

@@ -39,6 +39,28 @@ export function fill(text, values) {
   );
 }
 
+/**
+ * `fn` once things settle: `wait` ms after the last call, but never more than `maxWait` ms
+ * after the first one, so a steady stream of events still refreshes now and then.
+ */
+export function debounce(fn, wait, maxWait) {
+  let timer = null;
+  let first = 0;
+  return function schedule() {
+    const now = Date.now();
+    if (timer === null) {
+      first = now;
+    } else {
+      window.clearTimeout(timer);
+    }
+    const delay = Math.max(0, Math.min(wait, first + maxWait - now));
+    timer = window.setTimeout(() => {
+      timer = null;
+      fn();
+    }, delay);
+  };
+}
+
 /** The header's "Live" / "Reconnecting…" indicator. */
 class StatusIndicator {
   constructor(element) {

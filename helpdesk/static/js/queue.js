@@ -3,28 +3,37 @@
 // that changed (summary, tabs, rows). Bursts of events cost one request (debounced); a
 // hidden tab catches up when it is shown again. Focus stays on the row it was in.
 
-import { getLive } from "./live.js";
+import { debounce, getLive } from "./live.js";
 
 const DEBOUNCE_MS = 500;
+const MAX_WAIT_MS = 2500;
 const ARRIVED_MS = 4000;
 
 const live = getLive();
 const root = document.querySelector("[data-live-queue]");
 
 if (live && root) {
-  let timer = null;
+  // Every agent hears of every ticket: only the clients this agent serves matter here.
+  const clients = JSON.parse(root.getAttribute("data-clients") || '"*"');
   let running = false;
   let again = false;
   let stale = false;
 
-  const schedule = () => {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(refresh, DEBOUNCE_MS);
+  const schedule = debounce(() => refresh(), DEBOUNCE_MS, MAX_WAIT_MS);
+  const concerns = (payload) => {
+    const ticket = payload && payload.ticket;
+    return clients === "*" || !ticket || clients.indexOf(ticket.client) !== -1;
   };
 
-  ["ticket_updated", "ticket_assigned", "sla_warning", "sla_breach"].forEach((event) =>
-    live.on(event, schedule),
+  ["ticket_updated", "ticket_assigned"].forEach((event) =>
+    live.on(event, (payload) => {
+      if (concerns(payload)) {
+        schedule();
+      }
+    }),
   );
+  // SLA alerts reach only the people concerned (assignee, followers).
+  ["sla_warning", "sla_breach"].forEach((event) => live.on(event, schedule));
   let connections = 0;
   live.onConnect(() => {
     // After a reconnection, changes made meanwhile were never pushed: look again.

@@ -1,22 +1,26 @@
 // The supervisor's tiles kept current: on a ticket change or an SLA breach the counts are
 // fetched again from tiles.json (debounced, so a burst of events costs one request).
 
-import { getLive } from "./live.js";
+import { debounce, getLive } from "./live.js";
 
 const DEBOUNCE_MS = 500;
+const MAX_WAIT_MS = 2500;
 
 const live = getLive();
 const root = document.querySelector("[data-live-tiles]");
 
 if (live && root) {
   const url = root.getAttribute("data-url");
-  let timer = null;
-
-  const schedule = () => {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(refresh, DEBOUNCE_MS);
-  };
-  ["ticket_updated", "sla_breach"].forEach((event) => live.on(event, schedule));
+  const schedule = debounce(() => refresh(), DEBOUNCE_MS, MAX_WAIT_MS);
+  // Admins hear of every client's tickets: only the one shown matters ("" shows them all).
+  const client = root.getAttribute("data-client");
+  live.on("ticket_updated", (payload) => {
+    const ticket = payload && payload.ticket;
+    if (!client || !ticket || ticket.client === client) {
+      schedule();
+    }
+  });
+  live.on("sla_breach", schedule);
   let connections = 0;
   live.onConnect(() => {
     if (connections++ > 0) {
