@@ -17,10 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from sqlalchemy import create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = "redis://127.0.0.1:6379/0"
 CHROMIUM = Path("/usr/bin/chromium")
 RESULTS = ROOT / "test-results"
 WAIT = 15.0  # seconds any one step of the set-up may take
@@ -76,6 +78,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def redis_reachable() -> bool:
+    """Whether the Redis server answers (then the server takes pushes from other processes)."""
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+# One scheduler tick `days` ahead of now, from a process that serves nobody: what it writes
+# reaches the browsers through the message queue, as in production.
+TICK = """
+import sys
+from datetime import UTC, datetime, timedelta
+from helpdesk import create_app, scheduler
+app = create_app()
+with app.app_context():
+    print(scheduler.tick(datetime.now(UTC) + timedelta(days=int(sys.argv[1]))))
+"""
+
+
 def wait_until(check: Callable[[], object], what: str, timeout: float = WAIT) -> object:
     """Poll `check` until it returns something truthy; fail naming `what` after `timeout`."""
     deadline = time.monotonic() + timeout
@@ -124,7 +146,8 @@ class Database:
 
 
 class LiveServer:
-    """`python wsgi.py` (threading mode, no scheduler) on a free port and its own database."""
+    """`python wsgi.py` (threading mode, no scheduler) on a free port and its own database;
+    with Redis running, on a message queue channel of its own, so other processes can push."""
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
@@ -146,6 +169,12 @@ class LiveServer:
             "PORT": str(self.port),
             "PYTHONUNBUFFERED": "1",
         }
+        self.queue = redis_reachable()
+        if self.queue:
+            self.env |= {
+                "SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
+                "SOCKETIO_CHANNEL": f"helpdesk-e2e-{uuid.uuid4().hex}",
+            }
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -192,6 +221,19 @@ class LiveServer:
             timeout=120,
         )
         assert done.returncode == 0, f"flask {' '.join(args)} failed:\n{done.stderr}"
+
+    def tick(self, days: int) -> str:
+        """Run one scheduler tick `days` ahead in another process (needs the message queue)."""
+        done = subprocess.run(
+            [sys.executable, "-c", TICK, str(days)],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, f"the tick failed:\n{done.stderr}"
+        return done.stdout
 
     def token(self, who: str) -> str:
         """A fresh API token for one of PEOPLE."""

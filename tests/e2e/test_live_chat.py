@@ -172,3 +172,21 @@ def test_the_supervisors_tiles_count_a_new_ticket_without_reloading(live_server,
     open_now = int(sam.locator('[data-tile="open"]').inner_text())
     live_server.file_ticket(f"Badge reader broken ({uuid.uuid4().hex[:6]})")
     expect(sam.locator('[data-tile="open"]')).to_have_text(str(open_now + 1))
+
+
+def test_a_breach_pops_up_for_the_supervisor_and_the_assignee(live_server, sign_in):
+    if not live_server.queue:
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379: a tick cannot push to browsers")
+    ticket = live_server.file_ticket(f"Server room too hot ({uuid.uuid4().hex[:6]})")
+    sam, ana = live(sign_in("sam")), live(sign_in("ana"))
+    # Every running clock is overdue by then. Breaches are pushed in due order, so this
+    # ticket's resolution breach comes last and its toast is among those kept on screen.
+    live_server.tick(days=3)
+    alert = sam.locator("[data-toasts] .toast-danger", has_text=ticket["reference"]).first
+    expect(alert).to_contain_text("SLA breached")
+    expect(alert.get_by_role("link", name="Open")).to_have_attribute(
+        "href", f"/supervisor/tickets/{ticket['id']}"
+    )
+    expect(
+        ana.locator("[data-toasts] .toast-danger", has_text=ticket["reference"])
+    ).not_to_have_count(0)
