@@ -190,3 +190,23 @@ def test_a_breach_pops_up_for_the_supervisor_and_the_assignee(live_server, sign_
     expect(
         ana.locator("[data-toasts] .toast-danger", has_text=ticket["reference"])
     ).not_to_have_count(0)
+
+
+def test_presence_set_elsewhere_shows_on_open_pages(live_server, sign_in):
+    ana = live(sign_in("ana"))
+    live_server.file_ticket(f"Monitor flickers ({uuid.uuid4().hex[:6]})")
+    ana.goto(live_server.url + "/agent/?view=all")
+    live(ana)
+    token = live_server.token("ana")
+    dots = ana.locator("[data-presence-of]")
+    expect(dots.first).to_have_class(re.compile(r"\bpresence-online\b"))
+    try:
+        live_server.api("PUT", "/agents/me/status", token=token, json={"status": "away"})
+        expect(ana.locator('[data-presence-switch] button[value="away"]')).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        expect(dots.first).to_have_class(re.compile(r"\bpresence-away\b"))
+        expect(dots.first.locator("[data-presence-label]")).to_have_text("Away")
+    finally:
+        live_server.api("PUT", "/agents/me/status", token=token, json={"status": "online"})
+    expect(dots.first).to_have_class(re.compile(r"\bpresence-online\b"))
