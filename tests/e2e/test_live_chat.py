@@ -210,3 +210,34 @@ def test_presence_set_elsewhere_shows_on_open_pages(live_server, sign_in):
     finally:
         live_server.api("PUT", "/agents/me/status", token=token, json={"status": "online"})
     expect(dots.first).to_have_class(re.compile(r"\bpresence-online\b"))
+
+
+# A WebSocket that fails to open, as behind a proxy that refuses the upgrade.
+NO_WEBSOCKET = """
+window.WebSocket = class {
+  constructor() {
+    setTimeout(() => {
+      if (this.onerror) this.onerror(new Event("error"));
+      if (this.onclose) this.onclose({});
+    }, 10);
+  }
+  close() {}
+  send() {}
+};
+"""
+
+
+def test_without_websockets_the_chat_falls_back_to_long_polling(live_server, sign_in):
+    kei = sign_in("kei")
+    kei.context.add_init_script(NO_WEBSOCKET)
+    polled = []
+    kei.on("request", lambda r: polled.append(r.url) if "transport=polling" in r.url else None)
+    start_chat(kei, live_server.url, "Webcam not detected")
+    live(kei)
+    line = kei.locator("form[data-live-composer] textarea[name=body]")
+    line.fill("Sent without a websocket")
+    line.press("Enter")
+    expect(
+        kei.locator("[data-message-id] .msg-body:text-is('Sent without a websocket')")
+    ).to_have_count(1)
+    assert polled

@@ -93,7 +93,10 @@ class Live {
     this.status = new StatusIndicator(document.querySelector("[data-live-status]"));
     this.status.set("connecting");
     this.socket = io({
+      // WebSocket first; where a proxy blocks it, long-polling (which needs sticky sessions
+      // when several server processes share the load).
       transports: ["websocket", "polling"],
+      tryAllTransports: true,
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
     });
