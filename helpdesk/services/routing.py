@@ -17,11 +17,10 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     String,
+    bindparam,
     case,
     cast,
-    false,
     func,
-    literal,
     or_,
     select,
     true,
@@ -87,39 +86,33 @@ def _strings(column, owner):
     )
 
 
-def _speaks(locale: str):
-    """SQL: the agent speaks the locale exactly or its language (as the domain's language_fit).
+def _speaks():
+    """SQL: the agent speaks :exact, :base, or a :base_... locale (the domain's language_fit).
 
     Stored languages and ticket locales are both normalised (`normalize_locale`), so plain
     comparisons match and the (user_id, language) key answers them per agent.
     """
-    exact = normalize_locale(locale) or locale
-    base = exact.split("_", 1)[0]
     spoken = AgentLanguage.language
     return (
         select(AgentLanguage.user_id)
         .where(
             AgentLanguage.user_id == User.id,
-            or_(spoken == exact, spoken == base, spoken.like(base + "/_%", escape="/")),
+            or_(
+                spoken == bindparam("exact"),
+                spoken == bindparam("base"),
+                spoken.like(bindparam("prefix"), escape="/"),
+            ),
         )
         .correlate(User)
         .exists()
     )
 
 
-def agent_views(
-    session: Session,
-    *,
-    client_id: int | None = None,
-    agent_ids=None,
-    need: Need | None = None,
-    available: bool = False,
-) -> tuple[list[AgentView], dict[str, int]]:
-    """Active agents (serving `client_id`, if given) with load and lists, in one query.
+@functools.lru_cache(maxsize=64)
+def _agent_query(by_client: bool, by_ids: bool, by_need: bool, by_skill: bool, available: bool):
+    """The agent query for one combination of filters, built once; values come as parameters.
 
-    With `need`, only agents who speak its language and have its skill; with
-    `available`, only those online and under capacity. Returns the views and a map of
-    site slug -> site id.
+    Building and cache-keying this statement per call cost more than running it.
     """
     load = (
         select(func.count())
@@ -128,12 +121,12 @@ def agent_views(
         .scalar_subquery()
     )
     # For one need the query already checked the client and the skill: skip those lists.
-    narrow = need is not None and client_id is not None
+    narrow = by_need and by_client
     skills_col = (
-        literal(need.skill or "") if narrow else _strings(AgentSkill.skill, AgentSkill.user_id)
+        bindparam("skill_text") if narrow else _strings(AgentSkill.skill, AgentSkill.user_id)
     )
     clients_col = (
-        literal(str(client_id))
+        bindparam("client_text")
         if narrow
         else _strings(cast(agent_clients.c.client_id, String), agent_clients.c.user_id)
     )
@@ -159,26 +152,62 @@ def agent_views(
         .outerjoin(Site, Site.id == User.site_id)
         .where(User.role == "agent", User.active.is_(true()))
     )
-    if client_id is not None:
+    if by_client:
         # A union, not OR: each side uses its index, so only the client's agents are read.
         serving = union(
-            select(agent_clients.c.user_id).where(agent_clients.c.client_id == client_id),
+            select(agent_clients.c.user_id).where(
+                agent_clients.c.client_id == bindparam("client_id")
+            ),
             select(User.id).where(User.serves_all_clients.is_(true())),
         )
         stmt = stmt.where(User.id.in_(serving))
-    if agent_ids is not None:
-        stmt = stmt.where(User.id.in_(list(agent_ids)) if agent_ids else false())
-    if need is not None:
-        stmt = stmt.where(_speaks(need.locale))
-        if need.skill is not None:
+    if by_ids:
+        stmt = stmt.where(User.id.in_(bindparam("agent_ids", expanding=True)))
+    if by_need:
+        stmt = stmt.where(_speaks())
+        if by_skill:
             has_skill = select(AgentSkill.user_id).where(
-                AgentSkill.user_id == User.id, AgentSkill.skill == need.skill
+                AgentSkill.user_id == User.id, AgentSkill.skill == bindparam("skill")
             )
             stmt = stmt.where(has_skill.correlate(User).exists())
     if available:
         stmt = stmt.where(User.presence == "online", load < User.capacity)
+    return stmt
+
+
+def agent_views(
+    session: Session,
+    *,
+    client_id: int | None = None,
+    agent_ids=None,
+    need: Need | None = None,
+    available: bool = False,
+) -> tuple[list[AgentView], dict[str, int]]:
+    """Active agents (serving `client_id`, if given) with load and lists, in one query.
+
+    With `need`, only agents who speak its language and have its skill; with
+    `available`, only those online and under capacity. Returns the views and a map of
+    site slug -> site id.
+    """
+    if agent_ids is not None and not agent_ids:
+        return [], {}
+    by_skill = need is not None and need.skill is not None
+    stmt = _agent_query(
+        client_id is not None, agent_ids is not None, need is not None, by_skill, available
+    )
+    params: dict = {}
+    if client_id is not None:
+        params.update(client_id=client_id, client_text=str(client_id))
+    if agent_ids is not None:
+        params["agent_ids"] = list(agent_ids)
+    if need is not None:
+        exact = normalize_locale(need.locale) or need.locale
+        base = exact.split("_", 1)[0]
+        params.update(exact=exact, base=base, prefix=base + "/_%", skill_text=need.skill or "")
+        if by_skill:
+            params["skill"] = need.skill
     views, sites = [], {}
-    for row in session.execute(stmt):
+    for row in session.execute(stmt, params):
         (
             agent_id,
             name,
