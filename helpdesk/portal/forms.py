@@ -1,4 +1,4 @@
-"""Portal forms (registration, new ticket, reply), the form base and the labels pages show."""
+"""Portal forms (registration, new ticket, reply, chat), the form base and the labels pages show."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Portal routes: a client's branded home, customer sign-in and registration, tickets."""
+"""Portal routes: a client's branded home, customer sign-in and registration, tickets, live chat."""
 
 from __future__ import annotations
 
