@@ -63,6 +63,12 @@ def on_connect(auth=None):
     join_room(rooms.user_room(user.id))
     if user.role in ("agent", "admin"):
         join_room(rooms.agents_room())
+        # Queue feeds carry ticket data: only of the clients this user may see.
+        if user.role == "admin" or user.serves_all_clients:
+            join_room(rooms.all_queues_room())
+        else:
+            for client in user.served_clients:
+                join_room(rooms.client_queue_room(client.id))
     elif user.role == "supervisor":
         join_room(rooms.supervisors_room(user.client_id))
     db.session.commit()

@@ -39,7 +39,8 @@ def ticket_changed(ticket: Ticket, why: str, ticket_data: dict | None = None) ->
     payload = {"ticket": ticket_data or ticket_json(ticket), "change": why}
     targets = [
         rooms.ticket_room(ticket.id),
-        rooms.agents_room(),
+        rooms.client_queue_room(ticket.client_id),
+        rooms.all_queues_room(),
         rooms.supervisors_room(ticket.client_id),
     ]
     emit("ticket_updated", payload, to=targets)

@@ -17,8 +17,18 @@ def user_room(user_id: int) -> str:
 
 
 def agents_room() -> str:
-    """Every connected agent and admin (queue feed, presence)."""
+    """Every connected agent and admin (presence: provider staff only, no client data)."""
     return "agents"
+
+
+def client_queue_room(client_id: int) -> str:
+    """Agents serving one client: that client's queue feed."""
+    return f"queue:{client_id}"
+
+
+def all_queues_room() -> str:
+    """Admins and agents serving every client: every queue feed."""
+    return "queue:all"
 
 
 def supervisors_room(client_id: int) -> str:

@@ -206,3 +206,15 @@ def test_supervisors_hear_of_their_clients_tickets_only(connect, desk, factory):
     ticket = factory.ticket(desk["acme"])
     assert [u["ticket"]["id"] for u in events(mine, "ticket_updated")] == [ticket.id]
     assert events(other, "ticket_updated") == []
+
+
+def test_queue_updates_reach_only_agents_serving_the_client(connect, desk, factory):
+    outsider = connect(factory.agent([desk["globex"]]))
+    everywhere = connect(factory.agent(serves_all_clients=True))
+    admin = connect(factory.admin())
+    for sock in (outsider, everywhere, admin):
+        sock.get_received()
+    ticket = factory.ticket(desk["acme"])
+    assert events(outsider, "ticket_updated") == []
+    for sock in (everywhere, admin):
+        assert [u["ticket"]["id"] for u in events(sock, "ticket_updated")] == [ticket.id]
