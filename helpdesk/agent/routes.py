@@ -512,7 +512,7 @@ def sla_timeline(ticket_id: int):
         list_label = _("Queue")
     else:  # admins work from the supervisor pages
         ticket_url = url_for("supervisor.ticket", ticket_id=ticket.id)
-        list_url, list_label = url_for("supervisor.dashboard"), _("Tickets")
+        list_url, list_label = url_for("supervisor.tickets"), _("Tickets")
     return render_sla_timeline(
         ticket, ticket_url=ticket_url, list_url=list_url, list_label=list_label
     )

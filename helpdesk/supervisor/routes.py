@@ -1,5 +1,6 @@
-"""Supervisor pages: a client's tickets with live tiles and status counts (and their JSON), a
-read-only ticket view, the ticket's printable SLA timeline, and the client's weekly coverage."""
+"""Supervisor pages: the client's tickets with live tiles and status counts (and their JSON), a
+read-only ticket view, the ticket's printable SLA timeline, and the client's weekly coverage.
+The metrics dashboard and its downloads live in helpdesk.supervisor.dashboard."""
 
 from __future__ import annotations
 
@@ -51,9 +52,9 @@ def supervisor_context() -> dict:
     }
 
 
-@bp.route("/")
+@bp.route("/tickets")
 @roles_required("supervisor", "admin")
-def dashboard():
+def tickets():
     """The client's tickets (admins pick the client with ?client=slug), newest activity first."""
     clients = visible_clients(db.session, current_user)
     form = SupervisorFilterForm(request.args)
@@ -76,7 +77,7 @@ def dashboard():
         db.session, current_user, client, now=datetime.now(UTC), tz=str(get_timezone())
     )
     return render_template(
-        "supervisor/dashboard.html",
+        "supervisor/tickets.html",
         form=form,
         pagination=pagination,
         client=client,
@@ -143,7 +144,7 @@ def sla_timeline(ticket_id: int):
     return render_sla_timeline(
         ticket,
         ticket_url=url_for("supervisor.ticket", ticket_id=ticket.id),
-        list_url=url_for("supervisor.dashboard"),
+        list_url=url_for("supervisor.tickets"),
         list_label=_("Tickets"),
     )
 

@@ -32,7 +32,7 @@ def test_a_supervisor_sees_the_tickets_of_their_client_with_status_counts(
     update_ticket(db_session, ticket=solved, actor=ana, now=now, status="solved")
     factory.ticket(globex)
     login(client, sam)
-    response = client.get("/supervisor/")
+    response = client.get("/supervisor/tickets")
     assert response.status_code == 200
     assert sorted(refs(response)) == ["ACME-1", "ACME-2"]
     assert (count_of(response, "new"), count_of(response, "solved")) == (1, 1)
@@ -43,7 +43,7 @@ def test_a_supervisor_cannot_pick_another_client(client, factory, acme, globex, 
     factory.ticket(acme)
     factory.ticket(globex)
     login(client, sam)
-    response = client.get("/supervisor/?client=globex")
+    response = client.get("/supervisor/tickets?client=globex")
     assert response.status_code == 200
     assert "not understood" in response.get_data(as_text=True)
     assert refs(response) == ["ACME-1"]
@@ -54,7 +54,7 @@ def test_the_supervisor_list_filters_by_status(client, factory, acme, sam, ana, 
     solved = factory.ticket(acme)
     update_ticket(db_session, ticket=solved, actor=ana, now=now, status="solved")
     login(client, sam)
-    assert refs(client.get("/supervisor/?status=solved")) == ["ACME-2"]
+    assert refs(client.get("/supervisor/tickets?status=solved")) == ["ACME-2"]
 
 
 def test_an_admin_picks_a_client_and_sees_its_counts(client, factory, acme, globex):
@@ -63,9 +63,9 @@ def test_an_admin_picks_a_client_and_sees_its_counts(client, factory, acme, glob
     factory.ticket(globex)
     factory.ticket(globex)
     login(client, admin)
-    everything = client.get("/supervisor/")
+    everything = client.get("/supervisor/tickets")
     assert sorted(refs(everything)) == ["ACME-1", "GLOBEX-1", "GLOBEX-2"]
-    picked = client.get("/supervisor/?client=globex")
+    picked = client.get("/supervisor/tickets?client=globex")
     assert sorted(refs(picked)) == ["GLOBEX-1", "GLOBEX-2"]
     assert count_of(picked, "new") == 2
 
@@ -74,7 +74,7 @@ def test_an_unknown_client_in_the_picker_is_ignored_with_a_form_error(client, fa
     admin = factory.admin()
     factory.ticket(acme)
     login(client, admin)
-    response = client.get("/supervisor/?client=nope")
+    response = client.get("/supervisor/tickets?client=nope")
     assert response.status_code == 200
     assert "not understood" in response.get_data(as_text=True)
     assert refs(response) == ["ACME-1"]
@@ -106,4 +106,4 @@ def test_a_supervisor_of_another_client_gets_404_for_a_ticket(client, factory, a
 
 def test_the_supervisor_list_says_so_when_there_are_no_tickets(client, sam, page_text):
     login(client, sam)
-    assert "No tickets yet" in page_text(client.get("/supervisor/"))
+    assert "No tickets yet" in page_text(client.get("/supervisor/tickets"))

@@ -71,7 +71,7 @@ def test_a_supervisor_gets_their_clients_tiles_in_their_own_zone(client, factory
 
 def test_the_dashboard_shows_the_same_tiles_for_the_live_script(client, factory, acme, board):
     login(client, factory.supervisor(acme, timezone=ZONE))
-    html = client.get("/supervisor/").get_data(as_text=True)
+    html = client.get("/supervisor/tickets").get_data(as_text=True)
     assert 'data-tile="open">4<' in html
     assert 'data-tile="waiting">2<' in html
     assert 'data-tile="breaches_today">1<' in html
@@ -99,7 +99,7 @@ def test_an_admin_picks_the_client_and_an_unknown_one_is_404(client, factory, bo
 
 def test_the_admins_dashboard_asks_for_the_chosen_clients_tiles(client, factory, board):
     login(client, factory.admin())
-    html = client.get("/supervisor/?client=acme").get_data(as_text=True)
+    html = client.get("/supervisor/tickets?client=acme").get_data(as_text=True)
     assert 'data-url="/supervisor/tiles.json?client=acme"' in html
 
 
