@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError
+from sqlalchemy import and_, select
 
 from helpdesk.extensions import db
-from helpdesk.models import User
+from helpdesk.models import Message, Ticket, User
 from helpdesk.services.auth import user_for_token
+from helpdesk.services.scope import get_visible_ticket, is_staff_of, ticket_visibility
 
 SESSION_KEY = "socket_user_id"
+SCOPE_KEY = "socket_user_scope"
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What ticket visibility depends on, as the user was when last checked (never trusted alone:
+    every query also requires the user row to still match it)."""
+
+    id: int
+    role: str
+    client_id: int | None
+    serves_all_clients: bool
+    is_authenticated: bool = True
+    active: bool = True
+
+
+@dataclass
+class ChatContext:
+    """The user, a ticket they may see, whether they work it as staff, and a prior message."""
+
+    user: User
+    ticket: Ticket
+    staff: bool
+    prior: Message | None
+
+
+def _remember(user: User) -> None:
+    session[SESSION_KEY] = user.id
+    session[SCOPE_KEY] = [user.role, user.client_id, bool(user.serves_all_clients)]
 
 
 def authenticate(auth: object) -> User:
@@ -26,7 +58,7 @@ def authenticate(auth: object) -> User:
     if user is None or not user.active:
         raise ConnectionRefusedError("unauthorized")
     # The socket has its own copy of the session: remember who connected.
-    session[SESSION_KEY] = user.id
+    _remember(user)
     return user
 
 
@@ -35,3 +67,74 @@ def socket_user() -> User | None:
     user_id = session.get(SESSION_KEY)
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
     return user if user is not None and user.active else None
+
+
+def _scope() -> _Scope | None:
+    user_id, scope = session.get(SESSION_KEY), session.get(SCOPE_KEY)
+    if not isinstance(user_id, int) or not isinstance(scope, list) or len(scope) != 3:
+        return None
+    return _Scope(user_id, *scope)
+
+
+def _valid_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
+def chat_context(ticket_id: object, client_msg_id: object = None) -> ChatContext | None:
+    """The socket's active user and a ticket they may see, in one SELECT; None means 404.
+
+    The same statement finds the message this user already stored with `client_msg_id`.
+    The visibility clause is built from the role remembered at connect, and the user row
+    must still have that role, client and active flag; if anything changed, the slow path
+    (user, then ticket) decides and the remembered scope is refreshed.
+    """
+    if not _valid_id(ticket_id):
+        return None
+    msg_id = client_msg_id if isinstance(client_msg_id, str) and client_msg_id else None
+    scope = _scope()
+    if scope is not None:
+        same_user = and_(
+            User.id == scope.id,
+            User.active.is_(True),
+            User.role == scope.role,
+            User.client_id.is_(None)
+            if scope.client_id is None
+            else User.client_id == scope.client_id,
+            User.serves_all_clients.is_(scope.serves_all_clients),
+        )
+        stmt = (
+            select(Ticket, User)
+            .join_from(Ticket, User, same_user)
+            .where(Ticket.id == ticket_id, ticket_visibility(scope))
+        )
+        if msg_id is not None:
+            stmt = stmt.add_columns(Message).outerjoin(
+                Message,
+                and_(
+                    Message.ticket_id == Ticket.id,
+                    Message.author_id == User.id,
+                    Message.client_msg_id == msg_id,
+                ),
+            )
+        row = db.session.execute(stmt).first()
+        if row is not None:
+            # Visible to an agent means served by them (the same clause as agent_serves).
+            staff = scope.role in ("admin", "agent")
+            return ChatContext(row[1], row[0], staff, row[2] if msg_id is not None else None)
+    user = socket_user()
+    if user is None:
+        return None
+    _remember(user)
+    ticket = get_visible_ticket(db.session, user, ticket_id)
+    if ticket is None:
+        return None
+    prior = None
+    if msg_id is not None:
+        prior = db.session.scalar(
+            select(Message).where(
+                Message.ticket_id == ticket.id,
+                Message.author_id == user.id,
+                Message.client_msg_id == msg_id,
+            )
+        )
+    return ChatContext(user, ticket, is_staff_of(user, ticket), prior)

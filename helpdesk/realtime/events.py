@@ -16,7 +16,7 @@ from sqlalchemy import select
 from helpdesk.extensions import db, socketio
 from helpdesk.models import PRESENCE, Message, TicketRead
 from helpdesk.realtime import rooms
-from helpdesk.realtime.auth import authenticate, socket_user
+from helpdesk.realtime.auth import authenticate, chat_context, socket_user
 from helpdesk.realtime.limits import SocketLimits
 from helpdesk.serializers import message_json
 from helpdesk.services import routing
@@ -121,9 +121,10 @@ def on_leave_ticket(payload=None):
 @socketio.on("send_message")
 def on_send_message(payload=None):
     """Store a chat line (once per client_msg_id), then it is pushed to the ticket's room."""
-    user = socket_user()
-    ticket = _visible_ticket(user, payload) if user else None
-    if ticket is None:
+    if not isinstance(payload, dict):
+        return fail("not_found", _("Not found."))
+    context = chat_context(payload.get("ticket_id"), payload.get("client_msg_id"))
+    if context is None:
         return fail("not_found", _("Not found."))
     limited = _limited("send_message")
     if limited:
@@ -139,13 +140,15 @@ def on_send_message(payload=None):
     try:
         message = add_message(
             db.session,
-            ticket=ticket,
-            author=user,
+            ticket=context.ticket,
+            author=context.user,
             body=body,
             internal=internal,
             channel="chat",
             client_msg_id=msg_id,
             now=datetime.now(UTC),
+            staff=context.staff,
+            prior=context.prior,
         )
     except ServiceError as exc:
         db.session.rollback()
