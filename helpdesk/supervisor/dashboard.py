@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from helpdesk.agent.routes import language_name
 from helpdesk.api.metrics import CSV_TYPE, JSONL_TYPE, _attachment, _drill, _scope
 from helpdesk.api.parsing import _validate as validate_model
 from helpdesk.api.schemas import MetricsPageQuery, MetricsTicketsQuery
@@ -87,7 +88,13 @@ def percent_text(value: float | None) -> str:
 @bp.context_processor
 def dashboard_helpers() -> dict:
     """Number formatting for the dashboard templates (Babel, viewer's locale)."""
-    return {"fnum": format_decimal, "pct": percent_text, "mins": minutes_text, "fdate": format_date}
+    return {
+        "language_name": language_name,
+        "fnum": format_decimal,
+        "pct": percent_text,
+        "mins": minutes_text,
+        "fdate": format_date,
+    }
 
 
 @bp.route("/")
