@@ -3,7 +3,7 @@ tickets behind each figure, and session-authenticated CSV and JSON Lines downloa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from babel.dates import get_day_names
 from flask import Response, abort, current_app, render_template, request, stream_with_context
@@ -146,8 +146,14 @@ def dashboard():
         presets=presets,
         drill_args={**base, "from": period.first.isoformat(), "to": period.last.isoformat()},
         trend_max=max((d.tickets for d in days), default=0),
-        weekday_names=[get_day_names("abbreviated", locale=get_locale())[i] for i in range(7)],
+        weekday_names=_weekday_names("abbreviated"),
     )
+
+
+def _weekday_names(width: str) -> list[str]:
+    """Weekday names in the viewer's language, Monday first (the heatmap's rows)."""
+    names = get_day_names(width, locale=get_locale())
+    return [names[i] for i in range(7)]
 
 
 def _clock_facts(scope: metrics.Scope, ids: list[int]) -> dict[int, dict]:
@@ -214,7 +220,7 @@ def metrics_tickets():
         drill=drill,
         facts=_clock_facts(scope, [item["id"] for item in found.items]),
         metric_names=METRICS,
-        last_day=scope.period.end - timedelta(seconds=1),
+        weekday_names=_weekday_names("wide"),
     )
 
 

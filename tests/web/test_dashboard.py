@@ -130,8 +130,10 @@ def test_the_drill_down_lists_the_tickets_behind_a_figure(as_supervisor, world):
     assert f'href="/supervisor/tickets/{four}"' in html
     assert f'href="/supervisor/tickets/{four}/sla"' in html
     assert "Missed" in html and "40 min" in html
-    cell = as_supervisor.get(f"{DRILL}&weekday=6&hour=0")
+    assert "Targets missed: first response" in html
+    cell = as_supervisor.get(f"{DRILL}&weekday=6&hour=0", headers=EN)
     assert refs(cell) == ["ACME-10"]
+    assert "Sunday" in html_of(cell) and "00:00–00:59" in html_of(cell)
     assert len(refs(as_supervisor.get(f"{DRILL}&figure=tickets"))) == 10
 
 
