@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, bindparam, select
 
 from helpdesk.extensions import db
 from helpdesk.models import Message, Ticket, User
@@ -24,9 +26,9 @@ class _Scope:
     """What ticket visibility depends on, as the user was when last checked (never trusted alone:
     every query also requires the user row to still match it)."""
 
-    id: int
+    id: Any
     role: str
-    client_id: int | None
+    client_id: Any
     serves_all_clients: bool
     is_authenticated: bool = True
     active: bool = True
@@ -80,6 +82,35 @@ def _valid_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
+@functools.lru_cache(maxsize=64)
+def _context_statement(role: str, no_client: bool, serves_all: bool, with_prior: bool) -> Select:
+    # Built once per shape and run with parameters: building it per event cost more than
+    # running it. Only the role and flags shape the clause; ids are bound parameters.
+    scope = _Scope(bindparam("uid"), role, None if no_client else bindparam("cid"), serves_all)
+    same_user = and_(
+        User.id == scope.id,
+        User.active.is_(True),
+        User.role == role,
+        User.client_id.is_(None) if no_client else User.client_id == scope.client_id,
+        User.serves_all_clients.is_(serves_all),
+    )
+    stmt = (
+        select(Ticket, User)
+        .join_from(Ticket, User, same_user)
+        .where(Ticket.id == bindparam("tid"), ticket_visibility(scope))
+    )
+    if with_prior:
+        stmt = stmt.add_columns(Message).outerjoin(
+            Message,
+            and_(
+                Message.ticket_id == Ticket.id,
+                Message.author_id == User.id,
+                Message.client_msg_id == bindparam("mid"),
+            ),
+        )
+    return stmt
+
+
 def chat_context(ticket_id: object, client_msg_id: object = None) -> ChatContext | None:
     """The socket's active user and a ticket they may see, in one SELECT; None means 404.
 
@@ -93,30 +124,11 @@ def chat_context(ticket_id: object, client_msg_id: object = None) -> ChatContext
     msg_id = client_msg_id if isinstance(client_msg_id, str) and client_msg_id else None
     scope = _scope()
     if scope is not None:
-        same_user = and_(
-            User.id == scope.id,
-            User.active.is_(True),
-            User.role == scope.role,
-            User.client_id.is_(None)
-            if scope.client_id is None
-            else User.client_id == scope.client_id,
-            User.serves_all_clients.is_(scope.serves_all_clients),
+        stmt = _context_statement(
+            scope.role, scope.client_id is None, scope.serves_all_clients, msg_id is not None
         )
-        stmt = (
-            select(Ticket, User)
-            .join_from(Ticket, User, same_user)
-            .where(Ticket.id == ticket_id, ticket_visibility(scope))
-        )
-        if msg_id is not None:
-            stmt = stmt.add_columns(Message).outerjoin(
-                Message,
-                and_(
-                    Message.ticket_id == Ticket.id,
-                    Message.author_id == User.id,
-                    Message.client_msg_id == msg_id,
-                ),
-            )
-        row = db.session.execute(stmt).first()
+        params = {"uid": scope.id, "cid": scope.client_id, "tid": ticket_id, "mid": msg_id}
+        row = db.session.execute(stmt, params).first()
         if row is not None:
             # Visible to an agent means served by them (the same clause as agent_serves).
             staff = scope.role in ("admin", "agent")

@@ -21,7 +21,6 @@ from helpdesk.realtime.limits import SocketLimits
 from helpdesk.serializers import message_json
 from helpdesk.services import routing
 from helpdesk.services.errors import ServiceError
-from helpdesk.services.scope import get_visible_ticket, is_staff_of
 from helpdesk.services.tickets import BODY_MAX, add_message
 
 limits = SocketLimits({"send_message": (20, 10.0), "typing": (10, 10.0), "read": (30, 10.0)})
@@ -43,10 +42,6 @@ def _ticket_id(payload: object):
         return None
     value = payload.get("ticket_id")
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _visible_ticket(user, payload):
-    return get_visible_ticket(db.session, user, _ticket_id(payload))
 
 
 def _limited(event: str):
@@ -83,16 +78,15 @@ def on_disconnect(*_args):
 @socketio.on("join_ticket")
 def on_join_ticket(payload=None):
     """Follow a ticket: join its rooms and get its thread (or what came after `since_id`)."""
-    user = socket_user()
-    ticket = _visible_ticket(user, payload) if user else None
-    if ticket is None:
+    context = chat_context(_ticket_id(payload))
+    if context is None:
         return fail("not_found", _("Not found."))
+    ticket, staff = context.ticket, context.staff
     since = payload.get("since_id", 0)
     if since is None:
         since = 0
     if not isinstance(since, int) or isinstance(since, bool) or since < 0:
         return fail("validation_error", _("since_id must be a message id."))
-    staff = is_staff_of(user, ticket)
     join_room(rooms.ticket_room(ticket.id))
     if staff:
         join_room(rooms.ticket_staff_room(ticket.id))
@@ -159,10 +153,10 @@ def on_send_message(payload=None):
 @socketio.on("typing")
 def on_typing(payload=None):
     """Tell the others in the ticket's room that this user is typing (no ack)."""
-    user = socket_user()
-    ticket = _visible_ticket(user, payload) if user else None
-    if ticket is None or _limited("typing"):
+    context = chat_context(_ticket_id(payload))
+    if context is None or _limited("typing"):
         return None
+    user, ticket = context.user, context.ticket
     emit(
         "typing",
         {"ticket_id": ticket.id, "user": {"id": user.id, "name": user.name}},
@@ -175,10 +169,10 @@ def on_typing(payload=None):
 @socketio.on("read")
 def on_read(payload=None):
     """Record how far this user has read, and tell the ticket's room."""
-    user = socket_user()
-    ticket = _visible_ticket(user, payload) if user else None
-    if ticket is None:
+    context = chat_context(_ticket_id(payload))
+    if context is None:
         return fail("not_found", _("Not found."))
+    user, ticket = context.user, context.ticket
     limited = _limited("read")
     if limited:
         return limited
@@ -193,7 +187,7 @@ def on_read(payload=None):
     if (
         message is None
         or message.ticket_id != ticket.id
-        or (message.internal and not is_staff_of(user, ticket))
+        or (message.internal and not context.staff)
     ):
         return fail("not_found", _("Not found."))
     receipt = db.session.get(TicketRead, (ticket.id, user.id))

@@ -127,3 +127,24 @@ def test_add_message_refuses_a_prior_message_that_is_not_this_authors(desk, fact
         prior=mine,
     )
     assert again is mine
+
+
+def test_join_typing_and_read_use_the_same_exact_checks(connect, desk, factory):
+    kei, ana = connect(desk["kei"]), connect(desk["ana"])
+    ticket = desk["ticket"]
+    note = line(ana, ticket, "n", internal=True)["message"]
+    assert (
+        kei.emit("read", {"ticket_id": ticket.id, "message_id": note["id"]}, callback=True)[
+            "error"
+        ]["code"]
+        == "not_found"
+    )
+    assert ana.emit("read", {"ticket_id": ticket.id, "message_id": note["id"]}, callback=True)["ok"]
+    desk["ana"].served_clients = []
+    factory.session.commit()
+    kei.emit("join_ticket", {"ticket_id": ticket.id}, callback=True)
+    kei.get_received()
+    ana.emit("typing", {"ticket_id": ticket.id})
+    assert kei.get_received() == []
+    refused = ana.emit("join_ticket", {"ticket_id": ticket.id}, callback=True)
+    assert refused["error"]["code"] == "not_found"
