@@ -7,19 +7,18 @@ the real forms; a failing test leaves a screenshot of each of its pages in test-
 
 from __future__ import annotations
 
+import functools
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import redis
 import requests
-from sqlalchemy import create_engine, make_url, text
+
+from tests import serverproc
+from tests.serverproc import Database, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -71,19 +70,12 @@ customers:
 """
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def redis_reachable() -> bool:
     """Whether the Redis server answers (then the server takes pushes from other processes)."""
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
+    return serverproc.redis_reachable(REDIS_URL)
+
+
+wait_until = functools.partial(serverproc.wait_until, timeout=WAIT, interval=0.05)
 
 
 # One scheduler tick `days` ahead of now, from a process that serves nobody: what it writes
@@ -98,60 +90,13 @@ with app.app_context():
 """
 
 
-def wait_until(check: Callable[[], object], what: str, timeout: float = WAIT) -> object:
-    """Poll `check` until it returns something truthy; fail naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.05)
-
-
-class Database:
-    """A fresh database: a SQLite file, or a new PostgreSQL database when DATABASE_URL says so."""
-
-    def __init__(self, tmp: Path):
-        server = os.environ.get("DATABASE_URL", "")
-        self.admin_url = None
-        if server.startswith(("postgres://", "postgresql")):
-            url = make_url(server.replace("postgres://", "postgresql://", 1)).set(
-                drivername="postgresql+psycopg"
-            )
-            self.name = f"hd_e2e_{uuid.uuid4().hex[:12]}"
-            self.admin_url = url.set(database="postgres")
-            self.url = url.set(database=self.name).render_as_string(hide_password=False)
-        else:
-            self.url = f"sqlite:///{tmp / 'e2e.sqlite'}"
-
-    def create(self) -> None:
-        """Create the empty PostgreSQL database (SQLite makes its file on first use)."""
-        if self.admin_url is not None:
-            self._admin(f'CREATE DATABASE "{self.name}"')
-
-    def drop(self) -> None:
-        """Drop the PostgreSQL database, closing connections still open to it."""
-        if self.admin_url is not None:
-            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-    def _admin(self, sql: str) -> None:
-        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.execute(text(sql))
-        finally:
-            engine.dispose()
-
-
 class LiveServer:
     """`python wsgi.py` (threading mode, no scheduler) on a free port and its own database;
     with Redis running, on a message queue channel of its own, so other processes can push."""
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
-        self.database = Database(tmp)
+        self.database = Database(tmp, "e2e")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / "server.log"

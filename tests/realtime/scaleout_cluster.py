@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +16,9 @@ from pathlib import Path
 import redis
 import requests
 import socketio
-from sqlalchemy import create_engine, make_url, text
+
+from tests import serverproc
+from tests.serverproc import Database, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -55,64 +57,10 @@ customers:
 
 def redis_reachable(url: str = REDIS_URL) -> bool:
     """Whether the Redis server answers a ping."""
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
+    return serverproc.redis_reachable(url)
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(check: Callable[[], object], what: str, timeout: float = WAIT) -> object:
-    """Poll `check` until it returns something truthy; fail naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.02)
-
-
-class Database:
-    """A fresh database for one run: a SQLite file, or a new PostgreSQL database."""
-
-    def __init__(self, tmp: Path):
-        server = os.environ.get("DATABASE_URL", "")
-        self.admin_url = None
-        if server.startswith(("postgres://", "postgresql")):
-            url = make_url(server.replace("postgres://", "postgresql://", 1)).set(
-                drivername="postgresql+psycopg"
-            )
-            self.name = f"hd_scaleout_{uuid.uuid4().hex[:12]}"
-            self.admin_url = url.set(database="postgres")
-            self.url = url.set(database=self.name).render_as_string(hide_password=False)
-        else:
-            self.url = f"sqlite:///{tmp / 'scaleout.sqlite'}"
-
-    def create(self) -> None:
-        """Create the empty database (SQLite creates its file on first use)."""
-        if self.admin_url is not None:
-            self._admin(f'CREATE DATABASE "{self.name}"')
-
-    def drop(self) -> None:
-        """Drop the PostgreSQL database, closing any connection still open to it."""
-        if self.admin_url is not None:
-            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-    def _admin(self, sql: str) -> None:
-        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.execute(text(sql))
-        finally:
-            engine.dispose()
+wait_until = functools.partial(serverproc.wait_until, timeout=WAIT, interval=0.02)
 
 
 class Server:
@@ -172,7 +120,7 @@ class Cluster:
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
-        self.database = Database(tmp)
+        self.database = Database(tmp, "scaleout")
         self.channel = f"helpdesk-scaleout-{uuid.uuid4().hex}"
         self.env = os.environ | {
             "DATABASE_URL": self.database.url,
