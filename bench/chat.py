@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from pathlib import Path
 import psutil
 import requests
 import socketio
+from procs import drop_database, free_port, new_database, wait_up
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -47,25 +47,6 @@ BODY = "Still seeing the VPN drop every few minutes, line "
 
 
 # -- servers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_up(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("server did not start")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -104,21 +85,6 @@ def provision_yaml(rooms: int) -> str:
         for i in range(rooms)
     ]
     return "\n".join(lines) + "\n"
-
-
-def database_url(kind: str, tmp: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'chat.sqlite'}"
-    name = f"hd_bench_chat_{os.getpid()}"
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", name], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("postgresql"):
-        name = url.rsplit("/", 1)[1]
-        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", name])
 
 
 def start_app(url: str, tmp: Path, rooms: int, server: str = "werkzeug"):
@@ -523,7 +489,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        url = database_url(args.db, tmp)
+        url = new_database(args.db, tmp, "chat")
         procs = []
         try:
             print(f"setting up: {args.rooms} rooms, {2 * args.rooms} clients, {args.db} ...")

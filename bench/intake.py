@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import uuid
 from pathlib import Path
 
 import requests
+from procs import drop_database, free_port, new_database, wait_up
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -35,40 +35,6 @@ clients:
 """
 SUBJECT = "Printer on the third floor jams on every duplex job"
 BODY = ("Since this morning every duplex print job jams at the fuser. " * 8).strip()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_up(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("server did not start")
-
-
-def new_database(kind: str, tmp: Path, name: str) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / (name + '.sqlite')}"
-    db = f"hd_bench_{name}_{os.getpid()}"
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", db], check=True)
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("postgresql"):
-        db = url.rsplit("/", 1)[1]
-        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db])
 
 
 def start_app(url: str, tmp: Path) -> tuple[subprocess.Popen, int]:
