@@ -15,7 +15,16 @@ from werkzeug.security import generate_password_hash
 from config import TestConfig
 from helpdesk import create_app
 from helpdesk.extensions import db
-from helpdesk.models import STAFF_REALM, AgentLanguage, AgentSkill, Client, Site, User
+from helpdesk.models import (
+    STAFF_REALM,
+    AgentLanguage,
+    AgentSkill,
+    Calendar,
+    Client,
+    Site,
+    SlaTarget,
+    User,
+)
 from helpdesk.services.auth import token_digest
 from helpdesk.services.tickets import NewTicket, create_ticket
 
@@ -156,6 +165,35 @@ class Factory:
         user.skills = [AgentSkill(skill=s) for s in skills]
         self.session.commit()
         return user
+
+    def office_hours_policy(self, client: Client, *, holidays=()) -> Calendar:
+        """SLA targets: urgent (30/60/240) and high (60/120/480) around the clock, normal
+        (240/480/1440) on acme-hours, New York Monday to Friday 09:00-17:00."""
+        hours = Calendar(
+            name="acme-hours",
+            timezone="America/New_York",
+            hours={d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+            holidays=list(holidays),
+        )
+        targets = [
+            ("urgent", 30, 60, 240, None),
+            ("high", 60, 120, 480, None),
+            ("normal", 240, 480, 1440, hours),
+        ]
+        self.session.add(hours)
+        self.session.add_all(
+            SlaTarget(
+                client=client,
+                priority=priority,
+                first_response=first,
+                next_response=following,
+                resolution=resolution,
+                calendar=calendar,
+            )
+            for priority, first, following, resolution, calendar in targets
+        )
+        self.session.commit()
+        return hours
 
     def ticket(self, client: Client, requester: User | None = None, **kw):
         requester = requester or self.customer(client)

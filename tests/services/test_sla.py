@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from helpdesk.extensions import db
-from helpdesk.models import Calendar, SlaClock, SlaTarget, Ticket, TicketEvent
+from helpdesk.models import SlaClock, SlaTarget, Ticket, TicketEvent
 from helpdesk.services import sla
 from helpdesk.services.tickets import add_message, update_ticket
 
@@ -18,36 +18,7 @@ MIN = timedelta(minutes=1)
 def acme(factory):
     """A client with a 24x7 policy (urgent) and a business-hours one (normal)."""
     client = factory.client("acme", escalation=["notify_supervisors", "raise_priority"])
-    hours = Calendar(
-        name="acme-hours",
-        timezone="America/New_York",
-        hours={d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
-        holidays=["2026-12-25"],
-    )
-    factory.session.add_all(
-        [
-            hours,
-            SlaTarget(
-                client=client,
-                priority="urgent",
-                first_response=30,
-                next_response=60,
-                resolution=240,
-            ),
-            SlaTarget(
-                client=client, priority="high", first_response=60, next_response=120, resolution=480
-            ),
-            SlaTarget(
-                client=client,
-                priority="normal",
-                first_response=240,
-                next_response=480,
-                resolution=1440,
-                calendar=hours,
-            ),
-        ]
-    )
-    factory.session.commit()
+    factory.office_hours_policy(client, holidays=["2026-12-25"])
     return client
 
 

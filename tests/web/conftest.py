@@ -7,8 +7,6 @@ import re
 
 import pytest
 
-from helpdesk.models import Calendar, SlaTarget
-
 
 @pytest.fixture
 def acme(factory):
@@ -43,30 +41,7 @@ def sam(factory, acme):
 @pytest.fixture
 def acme_sla(factory, acme):
     """SLA targets for acme: urgent and high around the clock, normal in New York office hours."""
-    hours = Calendar(
-        name="acme-hours",
-        timezone="America/New_York",
-        hours={d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
-    )
-    factory.session.add_all(
-        [
-            hours,
-            SlaTarget(
-                client=acme, priority="urgent", first_response=30, next_response=60, resolution=240
-            ),
-            SlaTarget(
-                client=acme, priority="high", first_response=60, next_response=120, resolution=480
-            ),
-            SlaTarget(
-                client=acme,
-                priority="normal",
-                first_response=240,
-                next_response=480,
-                resolution=1440,
-                calendar=hours,
-            ),
-        ]
-    )
+    factory.office_hours_policy(acme)
     acme.escalation = ["notify_supervisors", "raise_priority"]
     factory.session.commit()
     return acme
