@@ -29,7 +29,7 @@ translations: $(VENV)/.installed
 		$(VENV)/bin/pybabel compile -q -d translations; fi
 
 extract-messages: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file --no-wrap --project=Helpdesk -o translations/messages.pot .
 
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
