@@ -1,5 +1,7 @@
 """The models, one module per aggregate; importing this package registers them all."""
 
+from helpdesk.models.attachments import Attachment
+from helpdesk.models.mail import OUTBOX_STATES, MailMessageId, OutboundMail
 from helpdesk.models.sites import Site
 from helpdesk.models.sla import CLOCK_STATES, SlaClock
 from helpdesk.models.tenancy import ESCALATIONS, PRIORITIES, Calendar, Client, SlaTarget
@@ -36,10 +38,14 @@ __all__ = [
     "AgentLanguage",
     "AgentSkill",
     "ApiToken",
+    "Attachment",
     "Calendar",
     "Client",
     "IdempotencyKey",
+    "MailMessageId",
     "Message",
+    "OUTBOX_STATES",
+    "OutboundMail",
     "SlaTarget",
     "Site",
     "Ticket",
