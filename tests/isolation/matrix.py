@@ -1,0 +1,507 @@
+"""The tenant-isolation matrix: for every endpoint of app.url_map, how to aim it at an object of
+ANOTHER client (a ticket, its messages, its requester, the client's slug) and what each principal
+of the probing client gets back.
+
+The rules, decided here once:
+- A signed-in person of client B who asks for A's ticket, thread, SLA timeline, figures, export
+  or coverage gets 404, never 403: the answer reads like a missing object.
+- A role that may not use a page at all also gets 404 (helpdesk.auth.guards.roles_required);
+  the API refuses a role with 403 `forbidden` before it looks at any object (role, not tenant).
+- Anonymous visitors of a page are sent to sign in (302 to a /login page); anonymous API calls
+  get 401. Neither reveals whether the object exists.
+- Client A's portal (/c/acme/...) treats everyone who is not A's customer as signed out: B's
+  customer, agents and supervisors are sent to A's sign-in, never shown A's data.
+- Where a page or list has no object to refuse (a queue, a list filtered by `client=acme`), the
+  caller may get their OWN view (200), which must hold none of A's data.
+- Admins serve every client by design, so no object is "foreign" to them: they are not probed.
+- In every case the response body holds none of A's marker strings (tests/isolation/conftest.py)
+  and nothing of A's is changed (tickets, thread, events, status, assignee).
+
+Outcomes a probe may allow: "404", "401", "403", "login" (302 to a sign-in page), "redirect"
+(302/303 elsewhere: sign-out, the home page), "200" (own or public view, no foreign data),
+"201"/"400" (for filing into one's own client with A's names in the input).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+PAGE_PRINCIPALS = ("anonymous", "customer", "agent", "supervisor")
+API_PRINCIPALS = ("anonymous", "intake", "customer_token", "agent_token", "supervisor_token")
+
+Url = Callable[[object], str]  # Foreign -> path
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request aimed at the foreign tenant, and what each principal may get."""
+
+    method: str
+    url: Url
+    expect: dict[str, frozenset[str]]
+    data: dict | None = None
+    json: dict | None = None
+    control: str | None = None  # a principal of the foreign side who DOES see the markers
+    echoes: tuple[str, ...] = ()  # markers the caller sent and may see again (form redisplay)
+
+
+@dataclass(frozen=True)
+class Entry:
+    probes: tuple[Probe, ...]
+    api: bool = False
+    why: str = ""
+    principals: tuple[str, ...] = field(default=())
+
+    def who(self) -> tuple[str, ...]:
+        return self.principals or (API_PRINCIPALS if self.api else PAGE_PRINCIPALS)
+
+
+def _set(*outcomes: str) -> frozenset[str]:
+    return frozenset(outcomes)
+
+
+def page(method: str, url: Url, *, data=None, control=None, **overrides) -> Probe:
+    """A page probe: anonymous -> sign in, every role of the other client -> 404 by default."""
+    expect = {
+        "anonymous": _set("login"),
+        "customer": _set("404"),
+        "agent": _set("404"),
+        "supervisor": _set("404"),
+    }
+    expect.update({k: _set(*v) if isinstance(v, tuple) else _set(v) for k, v in overrides.items()})
+    return Probe(method, url, expect, data=data, control=control)
+
+
+def portal(method: str, url: Url, *, data=None) -> Probe:
+    """A probe of A's own portal: everyone of client B counts as signed out there."""
+    return page(method, url, data=data, customer="login", agent="login", supervisor="login")
+
+
+def public(method: str, url: Url, *, outcomes=("200",), data=None, echoes=()) -> Probe:
+    """A page with no tenant data behind it (sign-in forms, static files)."""
+    expect = {p: _set(*outcomes) for p in PAGE_PRINCIPALS}
+    return Probe(method, url, expect, data=data, echoes=echoes)
+
+
+def api(method: str, url: Url, *, json=None, control=None, **overrides) -> Probe:
+    """An API probe: anonymous -> 401, every token of the other client -> 404 by default."""
+    expect = {p: _set("404") for p in API_PRINCIPALS}
+    expect["anonymous"] = _set("401")
+    expect.update({k: _set(*v) if isinstance(v, tuple) else _set(v) for k, v in overrides.items()})
+    return Probe(method, url, expect, json=json, control=control)
+
+
+def ticket_id(f) -> int:
+    return f.ticket.id
+
+
+PERIOD = "from=2026-03-01&to=2026-03-31"
+# Intake tokens and customers may not read figures or previews at all: a role refusal (403).
+INTAKE_REFUSED = ("403", "404")  # an intake token only files tickets
+STAFF_ONLY = {"intake": ("403", "404"), "customer_token": ("403", "404")}
+
+MATRIX: dict[str, Entry] = {
+    # --- sign-in and public pages: no tenant data behind them -------------------------------
+    "auth.index": Entry(
+        (public("GET", lambda f: "/", outcomes=("login", "redirect")),),
+        why="sends each visitor to their home page",
+    ),
+    "auth.login": Entry(
+        (
+            public(
+                "GET",
+                lambda f: f"/login?next=/agent/tickets/{f.ticket.id}",
+                outcomes=("200", "redirect"),
+            ),
+            public(
+                "POST",
+                lambda f: "/login",
+                data={"email": "qzx7-requester@foreign.test", "password": "wrong"},
+                outcomes=("200", "redirect"),
+                echoes=("requester_email",),
+            ),
+        ),
+        why="staff sign-in; a customer of A's e-mail and a wrong password learn nothing",
+    ),
+    "auth.logout": Entry(
+        (
+            public("GET", lambda f: "/logout", outcomes=("200", "redirect", "login")),
+            public("POST", lambda f: "/logout", outcomes=("redirect", "login")),
+        )
+    ),
+    "static": Entry((public("GET", lambda f: "/static/css/app.css", outcomes=("200", "404")),)),
+    # --- client A's portal, visited by client B's people ------------------------------------
+    "portal.home": Entry((public("GET", lambda f: f"/c/{f.slug}/"),), why="A's public branding"),
+    "portal.login": Entry(
+        (
+            public("GET", lambda f: f"/c/{f.slug}/login"),
+            public(
+                "POST",
+                lambda f: f"/c/{f.slug}/login",
+                data={"email": "qzx7-requester@foreign.test", "password": "wrong"},
+                echoes=("requester_email",),
+            ),
+        )
+    ),
+    "portal.register": Entry(
+        (
+            public("GET", lambda f: f"/c/{f.slug}/register"),
+            # A's customer's e-mail on A's portal: the form refuses it without showing the account.
+            public(
+                "POST",
+                lambda f: f"/c/{f.slug}/register",
+                data={
+                    "email": "qzx7-requester@foreign.test",
+                    "password": "pw-12345678",
+                    "name": "N",
+                },
+                outcomes=("200", "422", "400"),
+                echoes=("requester_email",),
+            ),
+        )
+    ),
+    "portal.logout": Entry(
+        (public("POST", lambda f: f"/c/{f.slug}/logout", outcomes=("redirect",)),)
+    ),
+    "portal.tickets": Entry((portal("GET", lambda f: f"/c/{f.slug}/tickets"),)),
+    "portal.new_ticket": Entry(
+        (
+            portal("GET", lambda f: f"/c/{f.slug}/tickets/new"),
+            portal(
+                "POST",
+                lambda f: f"/c/{f.slug}/tickets/new",
+                data={"subject": "s", "body": "b", "priority": "normal"},
+            ),
+        )
+    ),
+    "portal.chat": Entry(
+        (
+            portal("GET", lambda f: f"/c/{f.slug}/chat"),
+            portal("POST", lambda f: f"/c/{f.slug}/chat", data={"body": "hi"}),
+        )
+    ),
+    "portal.ticket": Entry(
+        (
+            # A's ticket on A's portal: B's people are signed out there.
+            portal("GET", lambda f: f"/c/{f.slug}/tickets/{f.ticket.id}"),
+            portal("POST", lambda f: f"/c/{f.slug}/tickets/{f.ticket.id}", data={"body": "x"}),
+            # A's ticket id on B's own portal: B's customer gets 404.
+            page(
+                "GET",
+                lambda f: f"/c/globex/tickets/{f.ticket.id}",
+                agent="login",
+                supervisor="login",
+            ),
+            page(
+                "POST",
+                lambda f: f"/c/globex/tickets/{f.ticket.id}",
+                data={"body": "x"},
+                agent="login",
+                supervisor="login",
+            ),
+            page(
+                "GET",
+                lambda f: f"/c/{f.slug}/tickets/{f.ticket.id}",
+                control="owner_customer",
+                customer="login",
+                agent="login",
+                supervisor="login",
+            ),
+        )
+    ),
+    "portal.settings": Entry(
+        (
+            portal("GET", lambda f: f"/c/{f.slug}/settings"),
+            portal(
+                "POST", lambda f: f"/c/{f.slug}/settings", data={"locale": "en", "timezone": "UTC"}
+            ),
+        )
+    ),
+    "settings.set_language": Entry(
+        (
+            public(
+                "POST",
+                lambda f: "/language",
+                data=lambda f: {"locale": "en", "next": f"/agent/tickets/{f.ticket.id}"},
+                outcomes=("redirect", "login"),
+            ),
+        ),
+        why="the caller's own language; `next` only redirects (the target page then refuses)",
+    ),
+    "settings.staff_settings": Entry(
+        (
+            page("GET", lambda f: "/settings", agent="200", supervisor="200"),
+            page(
+                "POST",
+                lambda f: "/settings",
+                data={"locale": "en", "timezone": "UTC"},
+                agent="redirect",
+                supervisor="redirect",
+            ),
+        ),
+        why="the caller's own settings; no tenant object",
+    ),
+    # --- agent pages -------------------------------------------------------------------------
+    "agent.queue": Entry(
+        (page("GET", lambda f: f"/agent/?client={f.slug}&q=QZX7", agent="200"),),
+        why="an agent's queue shows only the clients they serve, whatever the filter asks",
+    ),
+    "agent.coverage": Entry(
+        (page("GET", lambda f: f"/agent/coverage?client={f.slug}", agent=("200", "404")),),
+    ),
+    "agent.presence": Entry(
+        (page("POST", lambda f: "/agent/presence", data={"status": "away"}, agent="redirect"),),
+        why="the agent's own presence; no tenant object",
+    ),
+    "agent.ticket": Entry(
+        (
+            page("GET", lambda f: f"/agent/tickets/{f.ticket.id}", control="owner_agent"),
+            page("POST", lambda f: f"/agent/tickets/{f.ticket.id}", data={"body": "x"}),
+            page(
+                "POST",
+                lambda f: f"/agent/tickets/{f.ticket.id}",
+                data={"action": "update", "status": "solved", "priority": "urgent"},
+            ),
+        )
+    ),
+    "agent.sla_timeline": Entry(
+        (page("GET", lambda f: f"/agent/tickets/{f.ticket.id}/sla", control="owner_agent"),)
+    ),
+    "agent.take": Entry((page("POST", lambda f: f"/agent/tickets/{f.ticket.id}/take"),)),
+    # --- supervisor pages --------------------------------------------------------------------
+    "supervisor.dashboard": Entry(
+        (page("GET", lambda f: f"/supervisor/?client={f.slug}", supervisor=("200", "404")),),
+        why="a supervisor's dashboard is their own client's, whatever ?client= says",
+    ),
+    "supervisor.coverage": Entry(
+        (page("GET", lambda f: f"/supervisor/coverage?client={f.slug}", supervisor=("200", "404")),)
+    ),
+    "supervisor.export_jsonl": Entry(
+        (
+            page(
+                "GET",
+                lambda f: f"/supervisor/export.jsonl?client={f.slug}&{PERIOD}",
+                supervisor=("200", "404"),
+            ),
+        )
+    ),
+    "supervisor.metrics_tickets": Entry(
+        (
+            page(
+                "GET",
+                lambda f: f"/supervisor/metrics/tickets?client={f.slug}&{PERIOD}",
+                supervisor=("200", "404"),
+            ),
+        )
+    ),
+    "supervisor.metrics_csv": Entry(
+        (
+            page(
+                "GET",
+                lambda f: f"/supervisor/metrics/tickets.csv?client={f.slug}&{PERIOD}",
+                supervisor=("200", "404"),
+            ),
+        )
+    ),
+    "supervisor.tickets": Entry(
+        (page("GET", lambda f: f"/supervisor/tickets?client={f.slug}", supervisor="200"),),
+    ),
+    "supervisor.tiles": Entry(
+        (page("GET", lambda f: f"/supervisor/tiles.json?client={f.slug}", anonymous="401"),),
+        why="JSON: anonymous gets 401, not a redirect",
+    ),
+    "supervisor.ticket": Entry(
+        (page("GET", lambda f: f"/supervisor/tickets/{f.ticket.id}", control="owner_supervisor"),)
+    ),
+    "supervisor.sla_timeline": Entry(
+        (
+            page(
+                "GET",
+                lambda f: f"/supervisor/tickets/{f.ticket.id}/sla",
+                control="owner_supervisor",
+            ),
+        )
+    ),
+    # --- API ---------------------------------------------------------------------------------
+    "api.openapi_document": Entry(
+        (Probe("GET", lambda f: "/api/v1/openapi.json", {p: _set("200") for p in API_PRINCIPALS}),),
+        api=True,
+    ),
+    "api.create_token": Entry(
+        (
+            Probe(
+                "POST",
+                lambda f: "/api/v1/auth/token",
+                {p: _set("401") for p in API_PRINCIPALS},
+                json={"email": "qzx7-requester@foreign.test", "password": "wrong"},
+            ),
+        ),
+        api=True,
+        why="a wrong password for A's customer: 401, nothing about the account",
+    ),
+    "api.put_my_status": Entry(
+        (
+            api(
+                "PUT",
+                lambda f: "/api/v1/agents/me/status",
+                json={"status": "away"},
+                agent_token="200",
+                intake=("403", "404"),
+                customer_token=("403", "404"),
+                supervisor_token=("403", "404"),
+            ),
+        ),
+        api=True,
+        why="the caller's own presence; no tenant object",
+    ),
+    "api.file_ticket": Entry(
+        (
+            api(
+                "POST",
+                lambda f: "/api/v1/tickets",
+                json={"subject": "s", "body": "b", "requester": {"email": "x@home.test"}},
+                intake="201",
+                customer_token=("201", "422"),
+                agent_token=("403", "422"),
+                supervisor_token=("403", "422"),
+            ),
+            api(
+                "POST",
+                lambda f: f"/api/v1/tickets?client={f.slug}",
+                json={"subject": "s", "body": "b", "requester": {"email": "y@home.test"}},
+                intake=("201", "400"),
+                customer_token=("201", "422"),
+                agent_token=("403", "422"),
+                supervisor_token=("403", "422"),
+            ),
+        ),
+        api=True,
+        why="files into the caller's own client only; A's ticket count must not change",
+    ),
+    "api.list_tickets": Entry(
+        (
+            api(
+                "GET",
+                lambda f: f"/api/v1/tickets?client={f.slug}",
+                intake=("403", "404"),
+                customer_token=("200", "404"),
+                agent_token=("200", "404"),
+                supervisor_token=("200", "404"),
+            ),
+        ),
+        api=True,
+    ),
+    "api.get_ticket": Entry(
+        (
+            api(
+                "GET",
+                lambda f: f"/api/v1/tickets/{f.ticket.id}",
+                control="owner_agent_token",
+                intake=INTAKE_REFUSED,
+            ),
+            api("GET", lambda f: f"/api/v1/tickets/{f.ticket.reference}", intake=INTAKE_REFUSED),
+        ),
+        api=True,
+    ),
+    "api.patch_ticket": Entry(
+        (
+            api(
+                "PATCH",
+                lambda f: f"/api/v1/tickets/{f.ticket.id}",
+                json={"status": "solved", "priority": "urgent"},
+                intake=INTAKE_REFUSED,
+            ),
+        ),
+        api=True,
+    ),
+    "api.post_message": Entry(
+        (
+            api(
+                "POST",
+                lambda f: f"/api/v1/tickets/{f.ticket.id}/messages",
+                json={"body": "x", "internal": False},
+                intake=INTAKE_REFUSED,
+            ),
+        ),
+        api=True,
+    ),
+    "api.coverage": Entry(
+        (
+            api(
+                "GET",
+                lambda f: f"/api/v1/coverage?client={f.slug}&locale=en&week_of=2026-03-09",
+                **STAFF_ONLY,
+            ),
+        ),
+        api=True,
+    ),
+    "api.routing_preview": Entry(
+        (
+            api(
+                "GET",
+                lambda f: f"/api/v1/routing/preview?client={f.slug}&locale=en",
+                **STAFF_ONLY,
+                supervisor_token=("403", "404"),
+            ),
+        ),
+        api=True,
+    ),
+    "api.sla_preview": Entry(
+        (
+            api(
+                "GET",
+                lambda f: (
+                    f"/api/v1/sla/preview?client={f.slug}&priority=normal"
+                    "&start=2026-03-09T15:00:00Z"
+                ),
+                **STAFF_ONLY,
+            ),
+        ),
+        api=True,
+    ),
+    "api.get_metrics": Entry(
+        (
+            api(
+                "GET",
+                lambda f: f"/api/v1/metrics?client={f.slug}&{PERIOD}",
+                **STAFF_ONLY,
+                agent_token=("403", "404"),
+            ),
+        ),
+        api=True,
+    ),
+    "api.get_metrics_tickets": Entry(
+        (
+            api(
+                "GET",
+                lambda f: f"/api/v1/metrics/tickets?client={f.slug}&{PERIOD}",
+                **STAFF_ONLY,
+                agent_token=("403", "404"),
+            ),
+        ),
+        api=True,
+    ),
+    "api.get_metrics_csv": Entry(
+        (
+            api(
+                "GET",
+                lambda f: f"/api/v1/metrics/tickets.csv?client={f.slug}&{PERIOD}",
+                **STAFF_ONLY,
+                agent_token=("403", "404"),
+            ),
+        ),
+        api=True,
+    ),
+    "api.export_client": Entry(
+        (
+            api(
+                "GET",
+                lambda f: f"/api/v1/export.jsonl?client={f.slug}",
+                **STAFF_ONLY,
+                agent_token=("403", "404"),
+            ),
+        ),
+        api=True,
+    ),
+}
