@@ -29,12 +29,13 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     )
     i18n.init_app(app)
 
-    from helpdesk import agent, api, auth, errors, portal, supervisor
+    from helpdesk import agent, api, auth, errors, portal, settings, supervisor
     from helpdesk.database import init_database_hooks
 
     init_database_hooks(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(settings.bp)
     app.register_blueprint(portal.bp, url_prefix="/c/<client_slug>")
     app.register_blueprint(agent.bp, url_prefix="/agent")
     app.register_blueprint(supervisor.bp, url_prefix="/supervisor")

@@ -265,6 +265,14 @@ def _event(session, ticket, kind, now, actor=None, **data) -> None:
     session.add(TicketEvent(ticket=ticket, kind=kind, actor=actor, at=now, data=data))
 
 
+def load_decision(session: Session, decision: Decision, sites: dict[str, int]) -> None:
+    """Bring the decision's agent and site into the session, so applying it reads nothing."""
+    if decision.agent is not None:
+        session.get(User, decision.agent.id)
+    if decision.site in sites:
+        session.get(Site, sites[decision.site])
+
+
 def apply_decision(
     session: Session,
     ticket: Ticket,

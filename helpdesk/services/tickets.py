@@ -135,6 +135,12 @@ def create_ticket(
     # Reads first: the number allocation takes the write lock (on SQLite, the database's),
     # so everything after it should be writes that commit quickly.
     target = sla.policy_target(session, client.id, cmd.priority)
+    need = routing.Need(
+        client_id=client.id, locale=cmd.locale, skill=cmd.category, priority=cmd.priority
+    )
+    with session.no_autoflush:
+        decision, sites = routing.live_decision(session, need, now)
+        routing.load_decision(session, decision, sites)
     ticket = Ticket(
         client=client,
         number=_next_number(session, client),
@@ -150,10 +156,13 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    session.add(ticket)
-    record_event(session, ticket, "created", actor=requester, now=now, channel=cmd.channel)
-    sla.start_ticket_clocks(session, ticket, target, now=now)
-    routing.route_ticket(session, ticket, now=now)
+    # Nothing is flushed until the commit: the ticket is inserted once, already routed,
+    # and its events and clocks in one batch each.
+    with session.no_autoflush:
+        session.add(ticket)
+        record_event(session, ticket, "created", actor=requester, now=now, channel=cmd.channel)
+        sla.start_ticket_clocks(session, ticket, target, now=now)
+        routing.apply_decision(session, ticket, decision, sites, now=now, why="created")
     if commit:
         session.commit()
         announce_created(ticket)
