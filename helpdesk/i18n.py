@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, g, request
-from flask_babel import format_datetime, format_timedelta, get_locale, get_timezone
+from flask_babel import force_locale, format_datetime, format_timedelta, get_locale, get_timezone
 from flask_login import current_user
 
 LOCALE_COOKIE = "hd_locale"
@@ -55,15 +57,38 @@ def _zones() -> frozenset[str]:
     return _ZONES
 
 
-def _supported(code: str | None) -> str | None:
-    """The best supported UI language for a locale code (de_AT -> de), if any."""
+def supported_language(code: str | None, languages: list[str]) -> str | None:
+    """The best of `languages` for a locale code: itself, its base (de_AT -> de), or the one
+    language sharing its base (pt, pt_PT -> pt_BR); None if there is none."""
     if not code:
         return None
-    languages = current_app.config["LANGUAGES"]
     if code in languages:
         return code
     base = code.split("_")[0]
-    return base if base in languages else None
+    if base in languages:
+        return base
+    kin = [lang for lang in languages if lang.split("_")[0] == base]
+    return kin[0] if len(kin) == 1 else None
+
+
+def zone_names() -> list[str]:
+    """Every IANA zone name zoneinfo knows, sorted."""
+    return sorted(_zones())
+
+
+def _supported(code: str | None) -> str | None:
+    return supported_language(code, current_app.config["LANGUAGES"])
+
+
+def language_name(code: str) -> str:
+    """A language named in itself, as a switcher shows it: "Deutsch", "日本語", "العربية"."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, name in itself) for every UI language, in the configured order."""
+    return [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
 
 
 def select_locale() -> str:
@@ -76,12 +101,8 @@ def select_locale() -> str:
         chosen = _supported(request.cookies.get(LOCALE_COOKIE))
         if chosen:
             return chosen
-        best = request.accept_languages.best_match(
-            current_app.config["LANGUAGES"]
-            + [lang.replace("_", "-") for lang in current_app.config["LANGUAGES"]]
-        )
-        if best:
-            return best.replace("-", "_")
+        # In the browser's order of preference, each tag or its nearest relative: "de-AT,
+        # en;q=0.5" is German, not the English that an exact-match-first search would pick.
         for tag, _quality in request.accept_languages:
             chosen = _supported(normalize_locale(tag))
             if chosen:
@@ -98,6 +119,28 @@ def select_timezone() -> str:
     if client is not None and is_timezone(client.timezone):
         return client.timezone
     return "UTC"
+
+
+@contextmanager
+def desk_language() -> Iterator[None]:
+    """Render in the desk's default language and in UTC, whoever's request this is.
+
+    For text that many people in many languages receive at once (Socket.IO payloads), so
+    it never depends on the language or zone of whoever caused the change.
+    """
+    ctx = g.get("_flask_babel") if g else None
+    saved = getattr(ctx, "babel_tzinfo", None) if ctx is not None else None
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
+        get_timezone()  # creates the cache on g if this is the first formatting here
+        ctx = g.get("_flask_babel")
+        if ctx is None:
+            yield
+            return
+        ctx.babel_tzinfo = ZoneInfo("UTC")
+        try:
+            yield
+        finally:
+            ctx.babel_tzinfo = saved
 
 
 def dt(value: datetime | None, fmt: str = "medium") -> str:
@@ -125,4 +168,8 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _text_direction():
         locale = get_locale()
-        return {"text_direction": locale.character_order == "right-to-left" and "rtl" or "ltr"}
+        return {
+            "text_direction": locale.character_order == "right-to-left" and "rtl" or "ltr",
+            "language_choices": language_choices,
+            "locale_code": str(locale),
+        }

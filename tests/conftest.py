@@ -49,6 +49,14 @@ def _forget_signed_in_user(sender, **extra):
     flask_babel.refresh()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs():
+    """Compile missing or stale .mo files before any page renders (.mo are build output)."""
+    from tests.i18n.catalogs import compile_stale
+
+    compile_stale()
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     """The app with TestConfig, schema created once for the session."""

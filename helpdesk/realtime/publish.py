@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 
+from helpdesk.describe import routing_reason
 from helpdesk.extensions import socketio
+from helpdesk.i18n import desk_language
 from helpdesk.models import Message, Ticket
 from helpdesk.realtime import rooms
 from helpdesk.serializers import iso, message_json, ticket_json
@@ -24,6 +26,25 @@ def emit(event: str, payload: dict, *, to: str | list[str]) -> None:
         log.exception("could not publish %s", event)
 
 
+def ticket_payload(ticket: Ticket, ticket_data: dict | None = None) -> dict:
+    """The ticket JSON as Socket.IO sends it to everyone in its rooms.
+
+    Receivers speak different languages, so the routing reason is not said in the language
+    of whoever caused the change: it is rendered in the desk's default language and UTC,
+    and its code and parameters go along for clients to say it in their own. Pages
+    re-render what they show from the server, in each viewer's language.
+    """
+    with desk_language():
+        data = dict(ticket_data or ticket_json(ticket))
+        routing = dict(data.get("routing") or {})
+        routing["reason"] = routing_reason(ticket.routing_note)
+    note = ticket.routing_note if isinstance(ticket.routing_note, dict) else {}
+    routing["reason_code"] = note.get("code")
+    routing["reason_params"] = note.get("params") or {}
+    data["routing"] = routing
+    return data
+
+
 def message_added(ticket: Ticket, message: Message) -> None:
     """A new thread entry: public ones to the ticket room, notes to staff only."""
     payload = {"ticket_id": ticket.id, "message": message_json(message)}
@@ -36,7 +57,7 @@ def ticket_changed(ticket: Ticket, why: str, ticket_data: dict | None = None) ->
 
     `ticket_data` is the ticket's JSON when the caller has built it already.
     """
-    payload = {"ticket": ticket_data or ticket_json(ticket), "change": why}
+    payload = {"ticket": ticket_payload(ticket, ticket_data), "change": why}
     targets = [
         rooms.ticket_room(ticket.id),
         rooms.client_queue_room(ticket.client_id),
@@ -51,7 +72,7 @@ def ticket_assigned(ticket: Ticket) -> None:
     if ticket.assignee_id:
         emit(
             "ticket_assigned",
-            {"ticket": ticket_json(ticket)},
+            {"ticket": ticket_payload(ticket)},
             to=rooms.user_room(ticket.assignee_id),
         )
 

@@ -72,7 +72,9 @@ def load_demo(
 def login_lines(data: dict[str, Any], base_url: str = BASE_URL) -> list[str]:
     """The "Demo logins" block: every role's e-mail and password, and where to sign in."""
     lines = ["", _("Demo logins"), "=" * len(_("Demo logins"))]
-    lines.append(_("Staff sign in at %(url)s", url=f"{base_url}/login"))
+    # URLs are built apart: an f-string inside _() would stop Babel extracting the message.
+    staff_url = f"{base_url}/login"
+    lines.append(_("Staff sign in at %(url)s", url=staff_url))
     staff = (
         [("admin", person, "") for person in data.get("admins", [])]
         + [("supervisor", person, person["client"]) for person in data.get("supervisors", [])]
@@ -83,9 +85,8 @@ def login_lines(data: dict[str, Any], base_url: str = BASE_URL) -> list[str]:
     for client in data.get("clients", []):
         slug = client["slug"]
         lines.append("")
-        lines.append(
-            _("%(name)s portal: %(url)s", name=client["name"], url=f"{base_url}/c/{slug}/")
-        )
+        portal_url = f"{base_url}/c/{slug}/"
+        lines.append(_("%(name)s portal: %(url)s", name=client["name"], url=portal_url))
         for person in data.get("customers", []):
             if person["client"] == slug:
                 lines.append(_row("customer", person, person.get("locale", "")))

@@ -43,9 +43,17 @@ if (live && root) {
     }
   }
 
+  // Counts in the page's language, as the server renders them (Babel's grouping).
+  let numbers = null;
+  try {
+    numbers = new Intl.NumberFormat(document.documentElement.lang || undefined);
+  } catch (error) {
+    numbers = null;
+  }
+
   function set(selector, value) {
     document.querySelectorAll(selector).forEach((el) => {
-      el.textContent = String(value);
+      el.textContent = numbers ? numbers.format(value) : String(value);
     });
   }
 

@@ -1,0 +1,73 @@
+"""The language switcher (anyone) and the settings page (every signed-in user)."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, get_locale, get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from helpdesk.auth.routes import home_for, safe_next
+from helpdesk.extensions import db
+from helpdesk.i18n import LOCALE_COOKIE
+from helpdesk.settings import bp
+from helpdesk.settings.forms import SettingsForm
+
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Remember the chosen UI language (cookie, and the user's setting) and go back."""
+    code = request.form.get("locale", "")
+    target = request.form.get("next") or ""
+    # Browsers read "/\\host" as "//host": no backslashes at all.
+    back = (safe_next(target) if "\\" not in target else None) or (
+        home_for(current_user) if current_user.is_authenticated else url_for("auth.index")
+    )
+    if code not in current_app.config["LANGUAGES"]:
+        flash(_("That language is not offered."), "error")
+        return redirect(back)
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    return _remember(redirect(back), code)
+
+
+def _remember(response, code: str):
+    """The language cookie, read by the locale selector for visitors and signed-out users."""
+    response.set_cookie(
+        LOCALE_COOKIE,
+        code,
+        max_age=COOKIE_MAX_AGE,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def settings_page(user, *, endpoint: str):
+    """GET shows, POST saves the user's language and time zone; one view for both realms."""
+    form = SettingsForm()
+    if request.method == "GET":
+        form.locale.data = str(get_locale())
+        form.timezone.data = user.timezone or str(get_timezone())
+    if form.validate_on_submit():
+        user.locale = form.locale.data
+        user.timezone = form.timezone.data
+        db.session.commit()
+        with force_locale(user.locale):
+            flash(_("Your settings are saved."), "success")
+        return _remember(redirect(url_for(endpoint)), user.locale)
+    status = 422 if form.errors else 200
+    return render_template("settings/settings.html", form=form, user=user), status
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def staff_settings():
+    """Staff settings; customers have theirs in their portal."""
+    if current_user.role == "customer":
+        abort(404)
+    return settings_page(current_user, endpoint="settings.staff_settings")
