@@ -17,6 +17,7 @@ from helpdesk.api.schemas import (
     ID_MAX,
     DrillPage,
     ExportQuery,
+    MetricsCsvQuery,
     MetricsPageQuery,
     MetricsQuery,
     MetricsReport,
@@ -226,7 +227,7 @@ def _attachment(response: Response, name: str) -> Response:
     description="Streamed (text/csv, UTF-8, CRLF). Takes the drill-down filters of "
     "`/metrics/tickets` too. Columns: " + ", ".join(export.CSV_COLUMNS) + ". Minutes are "
     "in the policy's calendar; outcomes are met, missed, running or cancelled. " + WHO,
-    query=MetricsTicketsQuery,
+    query=MetricsCsvQuery,
     responses={200: None},
     media={200: "text/csv"},
     errors=(403, 404, 422),
@@ -234,10 +235,10 @@ def _attachment(response: Response, name: str) -> Response:
 def get_metrics_csv():
     """Stream the period's tickets as CSV."""
     user = current_user("supervisor", "admin")
-    query = parse_query(MetricsTicketsQuery)
+    query = parse_query(MetricsCsvQuery)
     scope = _scope(query, user)
     drill = _drill(query)
-    chunks = export.csv_chunks(db.session, scope, drill)
+    chunks = export.csv_chunks(db.session, scope, drill, labels=query.header == "labels")
     response = Response(stream_with_context(chunks), content_type=CSV_TYPE)
     period = scope.period
     return _attachment(

@@ -499,6 +499,16 @@ class MetricsTicketsQuery(Query):
     hour: int | None = Field(default=None, ge=0, le=23, description="Local hour.")
 
 
+class MetricsCsvQuery(MetricsTicketsQuery):
+    """The CSV's parameters: the drill-down's, and which header row to write."""
+
+    header: Literal["names", "labels"] = Field(
+        default="names",
+        description="names: the documented column names (the default, for programs); "
+        "labels: the columns' titles in the caller's language, for people.",
+    )
+
+
 class MetricsPageQuery(MetricsTicketsQuery):
     """Parameters of `GET /metrics/tickets`: the drill-down with a page."""
 

@@ -27,6 +27,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
@@ -68,6 +69,31 @@ CSV_COLUMNS = (
     "resolution_outcome",
     "breaches",
 )
+# Column titles for people (the CSV's header=labels); programs read CSV_COLUMNS.
+CSV_LABELS = {
+    "id": _l("Ticket id"),
+    "reference": _l("Reference"),
+    "created_at": _l("Created (UTC)"),
+    "created_local": _l("Created (local time)"),
+    "subject": _l("Subject"),
+    "status": _l("Status"),
+    "priority": _l("Priority"),
+    "channel": _l("Channel"),
+    "locale": _l("Language"),
+    "category": _l("Category"),
+    "site": _l("Site"),
+    "assignee_id": _l("Assignee id"),
+    "assignee": _l("Assignee"),
+    "solved_at": _l("Solved (UTC)"),
+    "first_response_minutes": _l("First response (minutes)"),
+    "first_response_outcome": _l("First response outcome"),
+    "next_response_count": _l("Next responses"),
+    "next_response_max_minutes": _l("Slowest next response (minutes)"),
+    "next_response_missed": _l("Next responses missed"),
+    "resolution_minutes": _l("Resolution (minutes)"),
+    "resolution_outcome": _l("Resolution outcome"),
+    "breaches": _l("Breaches"),
+}
 # A spreadsheet runs a cell starting with these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -112,9 +138,15 @@ def _clock_summary(scope: Scope):
     )
 
 
-def csv_rows(session: Session, scope: Scope, drill: Drill | None = None) -> Iterator[list[str]]:
-    """The CSV rows (header first) of the period's tickets behind a figure, oldest first."""
-    yield list(CSV_COLUMNS)
+def csv_rows(
+    session: Session, scope: Scope, drill: Drill | None = None, *, labels: bool = False
+) -> Iterator[list[str]]:
+    """The CSV rows (header first) of the period's tickets behind a figure, oldest first.
+
+    The header holds the documented column names, or with `labels` their titles in the
+    current language (for people opening the file in a spreadsheet).
+    """
+    yield [str(CSV_LABELS[name]) for name in CSV_COLUMNS] if labels else list(CSV_COLUMNS)
     clocks = _clock_summary(scope)
     assignee = User.__table__.alias("assignee")
     stmt = (
@@ -177,11 +209,13 @@ def csv_rows(session: Session, scope: Scope, drill: Drill | None = None) -> Iter
         ]
 
 
-def csv_chunks(session: Session, scope: Scope, drill: Drill | None = None) -> Iterator[str]:
+def csv_chunks(
+    session: Session, scope: Scope, drill: Drill | None = None, *, labels: bool = False
+) -> Iterator[str]:
     """The CSV as text chunks of about CSV_BATCH rows each (RFC 4180, CRLF line ends)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for n, row in enumerate(csv_rows(session, scope, drill), start=1):
+    for n, row in enumerate(csv_rows(session, scope, drill, labels=labels), start=1):
         writer.writerow(row)
         if n % CSV_BATCH == 0:
             yield buffer.getvalue()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from helpdesk.agent.routes import language_name
 from helpdesk.api.metrics import CSV_TYPE, JSONL_TYPE, _attachment, _drill, _scope
 from helpdesk.api.parsing import _validate as validate_model
-from helpdesk.api.schemas import MetricsPageQuery, MetricsTicketsQuery
+from helpdesk.api.schemas import MetricsCsvQuery, MetricsPageQuery
 from helpdesk.auth.guards import roles_required
 from helpdesk.domain.metrics import METRICS
 from helpdesk.extensions import db
@@ -229,13 +229,13 @@ def metrics_tickets():
 def metrics_csv():
     """The period's tickets (behind a figure, if one is named) as a streamed CSV."""
     try:
-        query, scope = _scoped(MetricsTicketsQuery)
+        query, scope = _scoped(MetricsCsvQuery)
         drill = _drill(query)
     except ValidationFailed as exc:
         return render_template(
             "supervisor/metrics_tickets.html", error=exc, found=None, query=None
         ), 422
-    chunks = export.csv_chunks(db.session, scope, drill)
+    chunks = export.csv_chunks(db.session, scope, drill, labels=query.header == "labels")
     response = Response(stream_with_context(chunks), content_type=CSV_TYPE)
     period = scope.period
     return _attachment(
