@@ -29,7 +29,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     )
     i18n.init_app(app)
 
-    from helpdesk import agent, api, auth, errors, portal, settings, supervisor
+    from helpdesk import agent, api, attachments, auth, errors, portal, settings, supervisor
     from helpdesk.database import init_database_hooks
 
     init_database_hooks(app)
@@ -39,6 +39,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(portal.bp, url_prefix="/c/<client_slug>")
     app.register_blueprint(agent.bp, url_prefix="/agent")
     app.register_blueprint(supervisor.bp, url_prefix="/supervisor")
+    app.register_blueprint(attachments.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)
     errors.init_app(app)

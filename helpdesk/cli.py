@@ -56,6 +56,10 @@ def init_app(app: Flask) -> None:
         for line in load_demo(db.session, tickets=tickets, now=datetime.now(UTC)):
             click.echo(line)
 
+    from helpdesk.mail.commands import mail_group
+
+    app.cli.add_command(mail_group)
+
     @app.cli.group("sla")
     def sla_group() -> None:
         """SLA clocks."""

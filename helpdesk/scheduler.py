@@ -19,10 +19,13 @@ TICK_SECONDS = 30
 
 def tick(now: datetime) -> dict[str, int]:
     """Run every periodic job once at `now`; returns what each wrote."""
+    from helpdesk.mail import outbound
     from helpdesk.services import sla
 
     result = sla.scan(db.session, now=now)
-    return {"sla_warnings": len(result.warnings), "sla_breaches": len(result.breaches)}
+    counts = {"sla_warnings": len(result.warnings), "sla_breaches": len(result.breaches)}
+    counts.update(outbound.deliver_due(db.session, now=now))
+    return counts
 
 
 def start(app: Flask) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from helpdesk.i18n import normalize_locale
+from helpdesk.mail import outbound
 from helpdesk.models import (
     CHANNELS,
     PRIORITIES,
@@ -104,6 +105,7 @@ def record_event(
     """Append an event to the ticket's log (never updated afterwards)."""
     event = TicketEvent(ticket=ticket, kind=kind, actor=actor, at=now, data=data)
     session.add(event)
+    outbound.on_event(session, event)  # the mail it calls for commits with the change
     return event
 
 
@@ -201,6 +203,7 @@ def add_message(
     client_msg_id: str | None = None,
     staff: bool = UNSET,
     prior: Message | None = UNSET,
+    commit: bool = True,
 ) -> Message:
     """Add a reply, internal note or chat line, moving the status as a help desk should.
 
@@ -210,6 +213,7 @@ def add_message(
 
     `staff` (is_staff_of) and `prior` (find_message_by_client_id) may be passed by a
     caller that read them in the same query as the ticket, saving a statement each.
+    With `commit=False` the caller commits, then calls announce_message.
     """
     errors: dict[str, Any] = {}
     text = _clean_text(body, field="body", limit=BODY_MAX, errors=errors)
@@ -283,11 +287,17 @@ def add_message(
         )
         sla.on_status_change(session, ticket, old_status, ticket.status, now=now, actor=author)
     sla.on_message(session, ticket, message, now=now)
-    session.commit()
-    publish.message_added(ticket, message)
-    if ticket.status != old_status:
-        publish.ticket_changed(ticket, "updated")
+    if commit:
+        session.commit()
+        announce_message(ticket, message, status_changed=ticket.status != old_status)
     return message
+
+
+def announce_message(ticket: Ticket, message: Message, *, status_changed: bool) -> None:
+    """Tell the ticket's room (and the queue, if the status moved) about a committed message."""
+    publish.message_added(ticket, message)
+    if status_changed:
+        publish.ticket_changed(ticket, "updated")
 
 
 def update_ticket(

@@ -44,11 +44,13 @@ def zone_choices() -> dict[str, list[tuple[str, str]]]:
 class SettingsForm(FlaskForm):
     """Language and time zone; the zone must be an IANA name zoneinfo knows."""
 
-    locale = SelectField(_l("Language"), validators=[InputRequired()])
+    # validate_choice=False: the validators below say what is wrong, once, in our words.
+    locale = SelectField(_l("Language"), validators=[InputRequired()], validate_choice=False)
     timezone = SelectField(
         _l("Time zone"),
         validators=[InputRequired()],
         description=_l("Dates and times are shown in this zone."),
+        validate_choice=False,
     )
 
     def __init__(self, *args, **kwargs):

@@ -56,6 +56,14 @@ def test_an_unknown_zone_or_language_is_a_form_error_and_stores_nothing(
     assert (kei.locale, kei.timezone) == (None, None)
 
 
+def test_a_bad_zone_is_named_once_in_our_words(client, acme, kei):
+    login(client, kei)
+    response = client.post("/c/acme/settings", data={"locale": "en", "timezone": "Bad/Zone"})
+    page = response.get_data(as_text=True)
+    assert page.count("Choose a time zone from the list.") == 1
+    assert "Not a valid choice" not in page
+
+
 def test_signed_out_visitors_are_sent_to_sign_in(client, acme):
     assert client.get("/settings").headers["Location"].startswith("/login")
     assert client.get("/c/acme/settings").headers["Location"].startswith("/c/acme/login")

@@ -1,0 +1,34 @@
+"""`flask mail serve` (the inbound gateway) and `flask mail send-queued` (the outbox now)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+mail_group = AppGroup("mail", help="The e-mail channel: inbound gateway and outbox.")
+
+
+@mail_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=2525, show_default=True, type=click.IntRange(1, 65535))
+def serve_command(host: str, port: int) -> None:
+    """Run the inbound SMTP gateway: mail to a client's inbound_email becomes tickets."""
+    from helpdesk.mail import gateway
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    click.echo(f"Mail gateway on {host}:{port} (Ctrl+C stops it)")
+    gateway.serve(current_app._get_current_object(), host, port)
+
+
+@mail_group.command("send-queued")
+def send_queued_command() -> None:
+    """Send the queued mail that is due now (the scheduler tick does this too)."""
+    from helpdesk.extensions import db
+    from helpdesk.mail import outbound
+
+    counts = outbound.deliver_due(db.session, now=datetime.now(UTC))
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))

@@ -1,0 +1,290 @@
+"""Mail to customers: queued with the ticket change, rendered in their language, sent later.
+
+`on_event` runs inside the ticket's transaction (services.tickets.record_event calls it), so
+the outbox row commits or rolls back with the change. `deliver_due` runs in the scheduler
+tick and in `flask mail send-queued`: it renders each due mail with the customer's locale
+and zone, sends it over SMTP (or logs it when SMTP_HOST is unset) and retries with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime as rfc2822_date
+from email.utils import make_msgid
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from helpdesk.i18n import is_timezone, normalize_locale
+from helpdesk.models import MailMessageId, Message, OutboundMail, Ticket, TicketEvent, User
+from helpdesk.services.addresses import BadAddress, normalize_email
+from helpdesk.services.sla_report import expected_reply
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+LEASE = timedelta(minutes=5)  # a claimed mail another process may retry if this one died
+BACKOFF_MAX = timedelta(hours=1)
+THREAD_IDS_MAX = 20
+
+
+# -- queueing (inside the ticket's transaction) -------------------------------------------------
+
+
+def on_event(session: Session, event: TicketEvent) -> OutboundMail | None:
+    """Queue the mail a ticket event calls for: acknowledgement, public reply, solved notice."""
+    ticket = event.ticket
+    kind, message = _mail_for(session, ticket, event)
+    if kind is None:
+        return None
+    address = recipient(ticket.requester)
+    if address is None:
+        return None
+    header = new_message_id()
+    mail = OutboundMail(
+        ticket=ticket,
+        message=message,
+        kind=kind,
+        to_addr=address,
+        message_id_header=header,
+        status="queued",
+        attempts=0,
+        next_attempt_at=event.at,
+        created_at=event.at,
+    )
+    session.add(mail)
+    # The customer's reply quotes this id: it threads onto the ticket like any other.
+    session.add(
+        MailMessageId(
+            client_id=ticket.client.id,
+            ticket=ticket,
+            message_id=message.id if message is not None else None,
+            header=header,
+            direction="out",
+            created_at=event.at,
+        )
+    )
+    return mail
+
+
+def _mail_for(session: Session, ticket: Ticket, event: TicketEvent):
+    if ticket.channel == "chat":
+        return None, None  # the customer is in the live chat, and chats do not become e-mail
+    if event.kind == "created":
+        return "ack", None
+    if event.kind == "status_changed" and event.data.get("new") == "solved":
+        return "solved", None
+    if event.kind == "message_added":
+        message = session.get(Message, event.data.get("message_id"))
+        if (
+            message is not None
+            and message.kind == "reply"
+            and not message.internal
+            and message.author is not None
+            and message.author.role in ("agent", "admin")
+        ):
+            return "reply", message
+    return None, None
+
+
+def recipient(user: User | None) -> str | None:
+    """The address mail to this requester goes to: active customers with a usable address."""
+    if user is None or user.role != "customer" or not user.active:
+        return None
+    try:
+        return normalize_email(user.email)
+    except BadAddress:
+        return None
+
+
+def new_message_id() -> str:
+    """A fresh Message-ID (without brackets) in the domain of MAIL_FROM."""
+    domain = current_app.config["MAIL_FROM"].rpartition("@")[2] or "localhost"
+    return make_msgid(idstring="helpdesk", domain=domain)[1:-1]
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+
+def mail_locale(customer: User, ticket: Ticket, languages: list[str]) -> str:
+    """The language of the customer's mail: their setting, the ticket's, the client's, English."""
+    for candidate in (customer.locale, ticket.locale, ticket.client.default_locale):
+        code = normalize_locale(candidate) if candidate else None
+        if code in languages:
+            return code
+        if code and code.split("_")[0] in languages:
+            return code.split("_")[0]
+    return "en"
+
+
+def mail_zone(customer: User, ticket: Ticket) -> str:
+    """The zone the customer reads times in: their own, else the client's, else UTC."""
+    for zone in (customer.timezone, ticket.client.timezone):
+        if is_timezone(zone):
+            return zone
+    return "UTC"
+
+
+def format_when(value: datetime, *, locale: str, zone: str) -> str:
+    """A time as the customer reads it: Babel's medium format in their zone, zone named."""
+    local = format_datetime(value, "medium", tzinfo=ZoneInfo(zone), locale=locale)
+    return f"{local} ({zone})"
+
+
+def render(session: Session, mail: OutboundMail) -> EmailMessage:
+    """The complete e-mail for a queued mail, in the customer's language and zone."""
+    config = current_app.config
+    ticket, customer = mail.ticket, mail.ticket.requester
+    client = ticket.client
+    locale = mail_locale(customer, ticket, config["LANGUAGES"])
+    zone = mail_zone(customer, ticket)
+    expected = None
+    if mail.kind == "ack":
+        promise = expected_reply(ticket, ticket.sla_clocks, now=mail.created_at)
+        if promise is not None and promise.kind == "by":
+            expected = format_when(promise.at, locale=locale, zone=zone)
+    with force_locale(locale):
+        team = gettext("%(client)s Support", client=client.name)
+        body = render_template(
+            f"mail/{mail.kind}.txt",
+            ticket=ticket,
+            customer=customer,
+            message=mail.message,
+            expected=expected,
+            team=team,
+        )
+    msg = EmailMessage()
+    msg["Subject"] = f"[{ticket.reference}] {ticket.subject}"
+    msg["From"] = Address(display_name=team, addr_spec=config["MAIL_FROM"])
+    msg["To"] = Address(display_name=customer.name, addr_spec=mail.to_addr)
+    if client.inbound_email:
+        msg["Reply-To"] = Address(display_name=team, addr_spec=client.inbound_email)
+    msg["Date"] = rfc2822_date(mail.created_at)
+    msg["Message-ID"] = f"<{mail.message_id_header}>"
+    earlier = thread_ids(session, ticket, before=mail.message_id_header)
+    if earlier:
+        msg["In-Reply-To"] = f"<{earlier[-1]}>"
+        msg["References"] = " ".join(f"<{h}>" for h in earlier)
+    if mail.kind != "reply":
+        msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
+    msg.set_content(body)
+    msg["Content-Language"] = locale.replace("_", "-")  # after set_content, which clears it
+    return msg
+
+
+def thread_ids(session: Session, ticket: Ticket, *, before: str) -> list[str]:
+    """The ticket's Message-IDs recorded before `before`, oldest first (at most 20)."""
+    rows = list(
+        session.scalars(
+            select(MailMessageId.header)
+            .where(MailMessageId.ticket_id == ticket.id, MailMessageId.header != before)
+            .where(
+                MailMessageId.id
+                < select(MailMessageId.id)
+                .where(MailMessageId.header == before, MailMessageId.ticket_id == ticket.id)
+                .scalar_subquery()
+            )
+            .order_by(MailMessageId.id.desc())
+            .limit(THREAD_IDS_MAX)
+        )
+    )
+    return rows[::-1]
+
+
+# -- delivery (outside any request) ---------------------------------------------------------------
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try: 2, 4, 8 ... minutes, at most an hour."""
+    return min(timedelta(minutes=2**attempts), BACKOFF_MAX)
+
+
+def deliver_due(session: Session, *, now: datetime) -> dict[str, int]:
+    """Send every queued mail that is due; safe to run in several processes at once."""
+    counts = {"mail_sent": 0, "mail_logged": 0, "mail_retry": 0, "mail_failed": 0}
+    due = list(
+        session.scalars(
+            select(OutboundMail.id)
+            .where(OutboundMail.status == "queued", OutboundMail.next_attempt_at <= now)
+            .order_by(OutboundMail.id)
+            .limit(BATCH)
+        )
+    )
+    for mail_id in due:
+        if not _claim(session, mail_id, now):
+            continue  # another process took it
+        mail = session.get(OutboundMail, mail_id)
+        counts[f"mail_{_deliver_one(session, mail, now=now)}"] += 1
+        session.commit()
+    return counts
+
+
+def _claim(session: Session, mail_id: int, now: datetime) -> bool:
+    claimed = session.execute(
+        update(OutboundMail)
+        .where(
+            OutboundMail.id == mail_id,
+            OutboundMail.status == "queued",
+            OutboundMail.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + LEASE),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    session.commit()
+    return claimed == 1
+
+
+def _deliver_one(session: Session, mail: OutboundMail, *, now: datetime) -> str:
+    config = current_app.config
+    give_up = timedelta(hours=config["MAIL_GIVE_UP_HOURS"])
+    if now - mail.created_at > give_up:
+        mail.status = "failed"
+        hours = config["MAIL_GIVE_UP_HOURS"]
+        mail.last_error = f"not sent within {hours:g} hours; last error: {mail.last_error}"
+        log.error(
+            "mail %s (%s for %s) given up: %s", mail.id, mail.kind, mail.to_addr, mail.last_error
+        )
+        return "failed"
+    try:
+        msg = render(session, mail)
+        logged = send(msg, to_addr=mail.to_addr)
+    except Exception as exc:  # any failure: keep the mail, say why, try again later
+        mail.attempts += 1
+        mail.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        mail.next_attempt_at = now + backoff(mail.attempts)
+        log.warning(
+            "mail %s (%s for %s) not sent, attempt %d, next at %s: %s",
+            mail.id,
+            mail.kind,
+            mail.to_addr,
+            mail.attempts,
+            mail.next_attempt_at.isoformat(),
+            mail.last_error,
+        )
+        return "retry"
+    mail.attempts += 1
+    mail.status = "logged" if logged else "sent"
+    mail.sent_at = now
+    mail.last_error = None
+    return mail.status
+
+
+def send(msg: EmailMessage, *, to_addr: str) -> bool:
+    """Hand the mail to SMTP_HOST; without one, log it. Returns True when it was only logged."""
+    config = current_app.config
+    if not config.get("SMTP_HOST"):
+        log.info("SMTP_HOST unset, mail logged instead of sent:\n%s", msg.as_string())
+        return True
+    with smtplib.SMTP(
+        config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]
+    ) as smtp:
+        smtp.send_message(msg, from_addr=config["MAIL_FROM"], to_addrs=[to_addr])
+    return False
