@@ -178,6 +178,12 @@ def trim_reply(text: str) -> str:
             not rest.strip() or rest.lstrip().startswith(">") for rest in lines[i:]
         ):
             cut = i
+            # The attribution line above the quote ("... wrote:", in any language) goes too.
+            above = i - 1
+            while above >= 0 and not lines[above].strip():
+                above -= 1
+            if above > 0 and lines[above].rstrip().endswith((":", "：")):
+                cut = above
             break
         if any(p.match(stripped) for p in _QUOTE_HEADERS) or (
             _OUTLOOK_FROM.match(stripped) and i > 0 and not lines[i - 1].strip()
