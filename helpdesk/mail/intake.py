@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.i18n import normalize_locale
@@ -65,10 +65,7 @@ def client_for_address(session: Session, address: str) -> Client | None:
         address = normalize_email(address)
     except BadAddress:
         return None
-    for client in session.scalars(select(Client).where(Client.inbound_email.is_not(None))):
-        if client.inbound_email.strip().lower() == address:
-            return client
-    return None
+    return session.scalar(select(Client).where(func.lower(Client.inbound_email) == address))
 
 
 def receive(

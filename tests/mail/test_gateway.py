@@ -265,9 +265,8 @@ def test_a_mail_over_the_size_limit_is_refused_with_552(app, desk, db_session, m
     server.start()
     try:
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-            smtp.esmtp_features.pop("size", None)  # do not let the client check first
             smtp.ehlo_or_helo_if_needed()
-            smtp.esmtp_features.pop("size", None)
+            smtp.esmtp_features.pop("size", None)  # the client must not check the size first
             with pytest.raises(smtplib.SMTPDataError) as refused:
                 smtp.sendmail("kim@customer.test", ["support@acme.test"], big)
         assert refused.value.smtp_code == 552
@@ -290,3 +289,13 @@ def test_a_failure_while_filing_rolls_everything_back_and_asks_to_retry(
     assert refused.value.smtp_code == 451
     assert tickets(db_session) == []
     assert count(db_session, User) == 1 and count(db_session, OutboundMail) == 0
+
+
+def test_the_inbound_address_matches_in_any_case(gateway, desk, db_session):
+    gateway.send(eml("plain.eml"), to=["Support@ACME.test"])
+    assert [t.reference for t in tickets(db_session)] == ["ACME-1"]
+
+
+def test_one_mail_to_two_clients_files_a_ticket_with_each(gateway, desk, db_session):
+    gateway.send(eml("plain.eml"), to=["support@acme.test", "help@globex.test"])
+    assert sorted(t.reference for t in tickets(db_session)) == ["ACME-1", "GLOBEX-1"]
