@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 
 from helpdesk.models import Ticket
+from helpdesk.services.attachments import add_attachment
 from helpdesk.services.tickets import add_message
 from tests.conftest import api_token, login
 
@@ -21,6 +22,8 @@ MARKERS = {
     "requester_email": "qzx7-requester@foreign.test",
     "reply": "QZX7-foreign-agent-reply",
     "note": "QZX7-foreign-internal-note",
+    "file": "QZX7-foreign-file-content",
+    "filename": "qzx7-foreign-file.txt",
 }
 
 
@@ -40,6 +43,8 @@ class Foreign:
     requester: object
     agent: object
     supervisor: object
+    attachment: object
+    home_ticket_id: int  # a ticket of the PROBING client, to pair with the foreign file's id
     slug: str = field(init=False)
 
     def __post_init__(self):
@@ -81,7 +86,16 @@ def world(factory) -> World:
         "supervisor": factory.supervisor(home, name="Hugo Home"),
         "admin": factory.admin(name="Ada Admin"),
     }
-    factory.ticket(home, people["customer"], subject="Home ticket", body="Home body")
+    home_ticket = factory.ticket(home, people["customer"], subject="Home ticket", body="Home")
+    attachment = add_attachment(
+        factory.session,
+        root=current_app.config["ATTACHMENTS_DIR"],
+        ticket=ticket,
+        message=reply,
+        filename=MARKERS["filename"],
+        data=MARKERS["file"].encode(),
+    )
+    factory.session.commit()
     owners = {"customer": requester, "agent": owner_agent, "supervisor": owner_supervisor}
     foreign = Foreign(
         client=acme,
@@ -91,6 +105,8 @@ def world(factory) -> World:
         requester=requester,
         agent=owner_agent,
         supervisor=owner_supervisor,
+        attachment=attachment,
+        home_ticket_id=home_ticket.id,
     )
     return World(home=home, foreign=foreign, people=people, owners=owners)
 

@@ -92,8 +92,8 @@ def api(method: str, url: Url, *, json=None, control=None, **overrides) -> Probe
     return Probe(method, url, expect, json=json, control=control)
 
 
-def ticket_id(f) -> int:
-    return f.ticket.id
+def _file(f) -> str:
+    return f"attachments/{f.attachment.id}"
 
 
 PERIOD = "from=2026-03-01&to=2026-03-31"
@@ -320,6 +320,51 @@ MATRIX: dict[str, Entry] = {
                 "GET",
                 lambda f: f"/supervisor/tickets/{f.ticket.id}/sla",
                 control="owner_supervisor",
+            ),
+        )
+    ),
+    # --- attachment downloads ---------------------------------------------------------------
+    "attachments.agent_download": Entry(
+        (
+            page(
+                "GET", lambda f: f"/agent/tickets/{f.ticket.id}/{_file(f)}", control="owner_agent"
+            ),
+            # A's file id under B's own ticket: still A's file, still 404.
+            page("GET", lambda f: f"/agent/tickets/{f.home_ticket_id}/{_file(f)}"),
+        )
+    ),
+    "attachments.supervisor_download": Entry(
+        (
+            page(
+                "GET",
+                lambda f: f"/supervisor/tickets/{f.ticket.id}/{_file(f)}",
+                control="owner_supervisor",
+            ),
+            page("GET", lambda f: f"/supervisor/tickets/{f.home_ticket_id}/{_file(f)}"),
+        )
+    ),
+    "attachments.portal_download": Entry(
+        (
+            portal("GET", lambda f: f"/c/{f.slug}/tickets/{f.ticket.id}/{_file(f)}"),
+            page(
+                "GET",
+                lambda f: f"/c/{f.slug}/tickets/{f.ticket.id}/{_file(f)}",
+                control="owner_customer",
+                customer="login",
+                agent="login",
+                supervisor="login",
+            ),
+            page(
+                "GET",
+                lambda f: f"/c/globex/tickets/{f.ticket.id}/{_file(f)}",
+                agent="login",
+                supervisor="login",
+            ),
+            page(
+                "GET",
+                lambda f: f"/c/globex/tickets/{f.home_ticket_id}/{_file(f)}",
+                agent="login",
+                supervisor="login",
             ),
         )
     ),
