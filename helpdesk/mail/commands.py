@@ -20,6 +20,7 @@ def serve_command(host: str, port: int) -> None:
     from helpdesk.mail import gateway
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
     click.echo(f"Mail gateway on {host}:{port} (Ctrl+C stops it)")
     gateway.serve(current_app._get_current_object(), host, port)
 

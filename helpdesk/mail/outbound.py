@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
-from sqlalchemy import select, update
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
 from helpdesk.i18n import is_timezone, normalize_locale
@@ -210,6 +210,7 @@ def backoff(attempts: int) -> timedelta:
 def deliver_due(session: Session, *, now: datetime) -> dict[str, int]:
     """Send every queued mail that is due; safe to run in several processes at once."""
     counts = {"mail_sent": 0, "mail_logged": 0, "mail_retry": 0, "mail_failed": 0}
+    counts["mail_failed"] = _give_up_stale(session, now=now)
     due = list(
         session.scalars(
             select(OutboundMail.id)
@@ -225,6 +226,28 @@ def deliver_due(session: Session, *, now: datetime) -> dict[str, int]:
         counts[f"mail_{_deliver_one(session, mail, now=now)}"] += 1
         session.commit()
     return counts
+
+
+def _give_up_stale(session: Session, *, now: datetime) -> int:
+    """Mark mail queued longer than MAIL_GIVE_UP_HOURS failed, in one statement, logged once."""
+    hours = current_app.config["MAIL_GIVE_UP_HOURS"]
+    stale = session.execute(
+        update(OutboundMail)
+        .where(
+            OutboundMail.status == "queued",
+            OutboundMail.created_at < now - timedelta(hours=hours),
+        )
+        .values(
+            status="failed",
+            last_error=literal(f"not sent within {hours:g} hours; last error: ")
+            + func.coalesce(OutboundMail.last_error, "none"),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if stale:
+        log.error("%d queued mail(s) older than %g hours given up (status failed)", stale, hours)
+    return stale
 
 
 def _claim(session: Session, mail_id: int, now: datetime) -> bool:
@@ -243,16 +266,6 @@ def _claim(session: Session, mail_id: int, now: datetime) -> bool:
 
 
 def _deliver_one(session: Session, mail: OutboundMail, *, now: datetime) -> str:
-    config = current_app.config
-    give_up = timedelta(hours=config["MAIL_GIVE_UP_HOURS"])
-    if now - mail.created_at > give_up:
-        mail.status = "failed"
-        hours = config["MAIL_GIVE_UP_HOURS"]
-        mail.last_error = f"not sent within {hours:g} hours; last error: {mail.last_error}"
-        log.error(
-            "mail %s (%s for %s) given up: %s", mail.id, mail.kind, mail.to_addr, mail.last_error
-        )
-        return "failed"
     try:
         msg = render(session, mail)
         logged = send(msg, to_addr=mail.to_addr)

@@ -189,7 +189,21 @@ def test_mail_that_cannot_be_sent_for_two_days_is_marked_failed(
         counts = outbound.deliver_due(factory.session, now=now + timedelta(hours=49))
     assert counts["mail_failed"] == 1 and smtp_sink.received == []
     assert outbox(factory.session)[0].status == "failed"
-    assert "given up" in caplog.text
+    assert "1 queued mail(s) older than 48 hours given up" in caplog.text
+    assert outbox(factory.session)[0].last_error == "not sent within 48 hours; last error: none"
+
+
+def test_a_mail_refused_until_the_limit_keeps_its_last_error_when_given_up(
+    desk, factory, smtp_sink, now
+):
+    factory.ticket(desk["acme"], factory.customer(desk["acme"]), channel="email")
+    smtp_sink.refuse = True
+    outbound.deliver_due(factory.session, now=now)
+    outbound.deliver_due(factory.session, now=now + timedelta(hours=49))
+    [row] = outbox(factory.session)
+    assert row.status == "failed" and row.attempts == 1
+    assert row.last_error.startswith("not sent within 48 hours; last error: SMTPDataError")
+    assert "451" in row.last_error
 
 
 def test_without_smtp_host_the_mail_is_logged_and_marked_so(app, desk, factory, now, caplog):
