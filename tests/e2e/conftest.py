@@ -250,16 +250,19 @@ def chromium(live_server):
 
 @pytest.fixture
 def sign_in(request, live_server, chromium):
-    """sign_in(who, width=1280) -> a page of a new browser context, signed in as `who`."""
+    """sign_in(who, width=1280) -> a page of a new browser context, signed in as `who`
+    (sign_in(None): an anonymous visitor's page). Failing tests get screenshots of these pages."""
     pages = []
 
-    def open_as(who: str, *, width: int = 1280, height: int = 900):
+    def open_as(who: str | None, *, width: int = 1280, height: int = 900):
         context = chromium.new_context(
             viewport={"width": width, "height": height}, locale="en-US", timezone_id="UTC"
         )
         context.set_default_timeout(10_000)
         page = context.new_page()
-        pages.append((who, page))
+        pages.append((who or "anonymous", page))
+        if who is None:
+            return page
         page.goto(live_server.url + PEOPLE[who]["login"])
         page.get_by_label("E-mail").fill(PEOPLE[who]["email"])
         page.get_by_label("Password").fill(PASSWORD)
