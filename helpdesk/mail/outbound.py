@@ -161,10 +161,11 @@ def render(session: Session, mail: OutboundMail) -> EmailMessage:
             expected=expected,
             team=team,
         )
+    team, name = _one_line(team), _one_line(customer.name)
     msg = EmailMessage()
-    msg["Subject"] = f"[{ticket.reference}] {ticket.subject}"
+    msg["Subject"] = _one_line(f"[{ticket.reference}] {ticket.subject}")
     msg["From"] = Address(display_name=team, addr_spec=config["MAIL_FROM"])
-    msg["To"] = Address(display_name=customer.name, addr_spec=mail.to_addr)
+    msg["To"] = Address(display_name=name, addr_spec=mail.to_addr)
     if client.inbound_email:
         msg["Reply-To"] = Address(display_name=team, addr_spec=client.inbound_email)
     msg["Date"] = rfc2822_date(mail.created_at)
@@ -178,6 +179,11 @@ def render(session: Session, mail: OutboundMail) -> EmailMessage:
     msg.set_content(body)
     msg["Content-Language"] = locale.replace("_", "-")  # after set_content, which clears it
     return msg
+
+
+def _one_line(text: str) -> str:
+    # Header values never carry line breaks from user-entered subjects or names.
+    return " ".join(text.split())
 
 
 def thread_ids(session: Session, ticket: Ticket, *, before: str) -> list[str]:

@@ -223,3 +223,12 @@ def test_the_scheduler_tick_and_the_command_deliver_the_outbox(app, desk, factor
     result = app.test_cli_runner().invoke(args=["mail", "send-queued"])
     assert result.exit_code == 0 and "mail_sent: 1" in result.output
     assert len(smtp_sink.received) == 2
+
+
+def test_line_breaks_in_a_subject_or_name_never_reach_the_headers(desk, factory, smtp_sink, now):
+    pat = factory.customer(desk["acme"], email="pat@customer.test", name="Pat\r\nBcc: x@evil.test")
+    ticket = factory.ticket(desk["acme"], pat, channel="email", subject="Hi\nBcc: y@evil.test")
+    assert outbound.deliver_due(factory.session, now=now)["mail_sent"] == 1
+    [msg] = sent(smtp_sink)
+    assert msg["Subject"] == f"[{ticket.reference}] Hi Bcc: y@evil.test"
+    assert msg["Bcc"] is None and smtp_sink.received[0][1] == ["pat@customer.test"]
