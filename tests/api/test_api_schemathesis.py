@@ -9,6 +9,8 @@ document), with the database emptied and seeded again for every scenario.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -36,8 +38,10 @@ CHECKS = [
     negative_data_rejection,
 ]
 PRINCIPALS = ("intake", "customer", "agent", "supervisor")
-STATEFUL_SCENARIOS = 15
-EXAMPLES = 25  # per operation and principal: the whole module runs in well under a minute
+# Per operation and principal (and scenarios of the stateful run); raise them to explore longer:
+# SCHEMATHESIS_EXAMPLES=500 pytest tests/api/test_api_schemathesis.py
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25"))
+STATEFUL_SCENARIOS = int(os.environ.get("SCHEMATHESIS_SCENARIOS", "15"))
 
 
 def seed(session, http) -> dict:
