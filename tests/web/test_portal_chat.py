@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_time
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from helpdesk.models import Message, Ticket, TicketRead
@@ -192,9 +193,13 @@ def test_no_agent_speaking_the_customers_language_is_said_plainly(
 ):
     factory.agent([acme], site=anywhere, presence="online", languages=("en",))
     login(client, factory.customer(acme, locale="ja"))
-    assert "No agent can answer in your language right now." in page_text(
-        client.get("/c/acme/chat")
-    )
+    # The customer's language is also the page's: the sentence comes in Japanese.
+    with force_locale("ja"):
+        expected = gettext(
+            "No agent can answer in your language right now. Leave us a message below and we "
+            "reply as soon as we can."
+        )
+    assert expected in page_text(client.get("/c/acme/chat"))
 
 
 def test_a_chat_started_as_agents_became_busy_keeps_what_was_typed(
