@@ -122,25 +122,30 @@ def select_timezone() -> str:
 
 
 @contextmanager
-def desk_language() -> Iterator[None]:
-    """Render in the desk's default language and in UTC, whoever's request this is.
+def rendered_for(locale: str, zone: str) -> Iterator[None]:
+    """Render text, dates and numbers in this language and zone, whoever's request this is.
 
-    For text that many people in many languages receive at once (Socket.IO payloads), so
-    it never depends on the language or zone of whoever caused the change.
+    For what someone else reads: an e-mail to its recipient, a push to many people. Dates
+    go to `zone` (UTC if it is not an IANA zone); the request's own zone comes back after.
     """
     ctx = g.get("_flask_babel") if g else None
     saved = getattr(ctx, "babel_tzinfo", None) if ctx is not None else None
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
-        get_timezone()  # creates the cache on g if this is the first formatting here
+    with force_locale(locale):
+        get_timezone()  # creates Flask-Babel's cache on g if nothing was formatted yet
         ctx = g.get("_flask_babel")
         if ctx is None:
             yield
             return
-        ctx.babel_tzinfo = ZoneInfo("UTC")
+        ctx.babel_tzinfo = ZoneInfo(zone if is_timezone(zone) else "UTC")
         try:
             yield
         finally:
             ctx.babel_tzinfo = saved
+
+
+def desk_language():
+    """Render in the desk's default language and UTC (Socket.IO payloads: many receivers)."""
+    return rendered_for(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"), "UTC")
 
 
 def dt(value: datetime | None, fmt: str = "medium") -> str:

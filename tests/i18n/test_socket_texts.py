@@ -57,3 +57,18 @@ def test_after_the_push_the_request_keeps_its_own_zone(app, acme, factory, pushe
         assert str(get_timezone()) == "America/New_York"
         publish.ticket_changed(ticket, "updated")
         assert str(get_timezone()) == "America/New_York"
+
+
+def test_text_rendered_for_a_recipient_uses_their_language_and_zone(app):
+    from datetime import UTC, datetime
+
+    from helpdesk.i18n import dt, rendered_for
+
+    at = datetime(2026, 3, 9, 15, 5, tzinfo=UTC)
+    with app.test_request_context("/"):
+        refresh()
+        with rendered_for("de", "Asia/Tokyo"):
+            assert dt(at, "short") == "10.03.26, 00:05"
+        with rendered_for("ja", "Not/AZone"):
+            assert dt(at, "short") == "2026/03/09 15:05"
+        assert dt(at, "short") == "3/9/26, 3:05\u202fPM"
