@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format translations extract-messages install install-dev bench clean
+.PHONY: run test lint format translations extract-messages update-catalogs install install-dev bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ translations: $(VENV)/.installed
 
 extract-messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file --no-wrap --project=Helpdesk -o translations/messages.pot .
+
+# Merge the template's new msgids into every catalog, never guessing (no fuzzy matches: the
+# tests refuse fuzzy entries); translators then fill in the empty msgstr lines.
+update-catalogs: extract-messages
+	$(VENV)/bin/pybabel update -q -i translations/messages.pot -d translations --no-wrap --no-fuzzy-matching
 
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
