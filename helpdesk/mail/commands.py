@@ -31,5 +31,6 @@ def send_queued_command() -> None:
     from helpdesk.extensions import db
     from helpdesk.mail import outbound
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     counts = outbound.deliver_due(db.session, now=datetime.now(UTC))
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))

@@ -300,7 +300,11 @@ def send(msg: EmailMessage, *, to_addr: str) -> bool:
     """Hand the mail to SMTP_HOST; without one, log it. Returns True when it was only logged."""
     config = current_app.config
     if not config.get("SMTP_HOST"):
-        log.info("SMTP_HOST unset, mail logged instead of sent:\n%s", msg.as_string())
+        # A warning: with no logging set up, Python shows warnings, and this mail reaches nobody.
+        headers = "\n".join(f"{name}: {value}" for name, value in msg.items())
+        log.warning(
+            "SMTP_HOST unset, mail logged instead of sent:\n%s\n\n%s", headers, msg.get_content()
+        )
         return True
     with smtplib.SMTP(
         config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]
