@@ -9,21 +9,41 @@ INSTANCE_DIR = Path(os.environ.get("HELPDESK_INSTANCE", BASE_DIR / "instance"))
 
 
 def installation_secret(instance_dir: Path = INSTANCE_DIR) -> str:
-    """Return SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    """Return SECRET_KEY from the environment, else one generated once and kept in instance/.
+
+    The key file is written under a temporary name and linked into place, so a process
+    starting at the same moment never reads a half-written key: one key per installation.
+    An empty or unreadable key file stops the app (SystemExit with the reason) rather than
+    run with a weak key or silently replace the one that signed the existing sessions.
+    """
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
     path = instance_dir / "secret_key"
     if not path.exists():
         instance_dir.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two processes starting at once must agree on one key.
+        temporary = instance_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(temporary, path)
         except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-    return path.read_text().strip()
+            pass  # another process won the race: use its key
+        finally:
+            temporary.unlink()
+    try:
+        key = path.read_text().strip()
+    except OSError as exc:
+        raise SystemExit(
+            f"helpdesk: cannot read the secret key file {path}: {exc.strerror}. "
+            "Fix its permissions or set SECRET_KEY."
+        ) from exc
+    if len(key) < 32:
+        raise SystemExit(
+            f"helpdesk: the secret key file {path} is empty or too short. Set SECRET_KEY, or "
+            "delete the file to generate a new key (everyone will have to sign in again)."
+        )
+    return key
 
 
 def _database_url() -> str:
@@ -74,8 +94,20 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
     API_PAGE_MAX = 200
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Behind HTTPS (directly or at the proxy): https URLs, Secure on every cookie, HSTS.
+    HELPDESK_HTTPS = os.environ.get("HELPDESK_HTTPS", "") == "1"
+    # How many proxies in front set X-Forwarded-* (0: none, the headers are ignored).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or os.environ.get("PROXY_FIX") or 0)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_ENABLED = True
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
+    # Limits in Flask-Limiter notation ("5/minute;20/hour"); an empty string switches one off.
+    # Failed sign-ins (staff, portal and API token) per e-mail tried and per address:
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5/minute;20/hour")
+    RATELIMIT_LOGIN_ADDRESS = os.environ.get("RATELIMIT_LOGIN_ADDRESS", "30/minute;200/hour")
+    RATELIMIT_API_INTAKE = os.environ.get("RATELIMIT_API_INTAKE", "600/minute")  # per token
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10/hour")  # per address
+    RATELIMIT_PORTAL_FILING = os.environ.get("RATELIMIT_PORTAL_FILING", "30/hour")  # per address
     SCHEDULER_ENABLED = os.environ.get("SCHEDULER_ENABLED", "1") == "1"
 
     @classmethod
@@ -97,9 +129,17 @@ class TestConfig(Config):
     """Settings for the test suite: in-memory or DATABASE_URL, no message queue, no CSRF."""
 
     TESTING = True
-    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    SECRET_KEY = secrets.token_hex(32)  # a new one per test run: no fixed key in the code
     SQLALCHEMY_DATABASE_URI = None  # set by tests/conftest.py
     SOCKETIO_MESSAGE_QUEUE = None
     WTF_CSRF_ENABLED = False
-    RATELIMIT_ENABLED = False
     SCHEDULER_ENABLED = False
+    # The limiter runs, but without limits: tests of a limit set one on app.config.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_LOGIN_ACCOUNT = ""
+    RATELIMIT_LOGIN_ADDRESS = ""
+    RATELIMIT_API_INTAKE = ""
+    RATELIMIT_REGISTER = ""
+    RATELIMIT_PORTAL_FILING = ""
+    HELPDESK_HTTPS = False
+    TRUSTED_PROXIES = 0

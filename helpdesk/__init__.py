@@ -13,7 +13,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     for key, value in config_class.resolve().items():
         app.config[key] = value
 
-    from helpdesk import i18n, models  # noqa: F401  (models register their tables)
+    from helpdesk import i18n, models, ratelimit, security  # noqa: F401  (models: tables)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
@@ -28,6 +28,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         cors_allowed_origins=[],
     )
     i18n.init_app(app)
+    security.init_app(app)  # after socketio.init_app: ProxyFix wraps the Socket.IO middleware
+    ratelimit.init_app(app)
 
     from helpdesk import agent, api, attachments, auth, errors, portal, settings, supervisor
     from helpdesk.database import init_database_hooks

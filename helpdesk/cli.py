@@ -1,7 +1,8 @@
-"""Flask CLI commands: provision, demo (more groups join in later issues)."""
+"""Flask CLI commands: provision, demo, sla tick, audit list."""
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import click
 import yaml
 from flask import Flask
+
+from helpdesk.models.audit import AUDIT_KINDS
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.yaml"
 
@@ -71,3 +74,61 @@ def init_app(app: Flask) -> None:
 
         counts = scheduler.tick(datetime.now(UTC))
         click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+    @app.cli.group("audit")
+    def audit_group() -> None:
+        """The audit log (read-only: events are only ever added)."""
+
+    @audit_group.command("list")
+    @click.option(
+        "--since",
+        type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
+        help="Only events at or after this UTC time.",
+    )
+    @click.option("--kind", type=click.Choice(AUDIT_KINDS), help="Only events of this kind.")
+    @click.option("--client", "client_slug", help="Only events about this client (slug).")
+    @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+    def audit_list(since, kind, client_slug, limit) -> None:
+        """Print the latest audit events, newest first, one line each."""
+        from sqlalchemy import select
+
+        from helpdesk.extensions import db
+        from helpdesk.models import Client, User
+        from helpdesk.services import audit
+
+        client_id = None
+        if client_slug:
+            client_id = db.session.scalar(select(Client.id).where(Client.slug == client_slug))
+            if client_id is None:
+                raise click.BadParameter(f"no client {client_slug!r}", param_hint="--client")
+        rows = audit.events(
+            db.session,
+            since=since.replace(tzinfo=UTC) if since else None,
+            kind=kind,
+            client_id=client_id,
+            limit=limit,
+        )
+        emails = dict(
+            db.session.execute(
+                select(User.id, User.email).where(User.id.in_({r.actor_id for r in rows}))
+            ).all()
+        )
+        slugs = dict(
+            db.session.execute(
+                select(Client.id, Client.slug).where(Client.id.in_({r.client_id for r in rows}))
+            ).all()
+        )
+        for row in rows:
+            click.echo(audit_line(row, emails.get(row.actor_id), slugs.get(row.client_id)))
+
+
+def audit_line(row, actor_email: str | None, client_slug: str | None) -> str:
+    """One audit event as a line: time, kind, who, which client, from where, details."""
+    parts = [row.at.strftime("%Y-%m-%dT%H:%M:%SZ"), row.kind]
+    parts.append(f"actor={actor_email or row.actor_id or '-'}")
+    parts.append(f"client={client_slug or row.client_id or '-'}")
+    parts.append(f"ip={row.ip or '-'}")
+    parts.append(json.dumps(row.data, ensure_ascii=False, sort_keys=True))
+    if row.user_agent:
+        parts.append(f"ua={json.dumps(row.user_agent, ensure_ascii=False)}")
+    return " ".join(parts)

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and initialised in create_app."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -32,3 +34,5 @@ login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 socketio = SocketIO()
+# No default limits: each limited view names its own (helpdesk/ratelimit.py).
+limiter = Limiter(key_func=get_remote_address)

@@ -16,7 +16,9 @@ from helpdesk.api.schemas import Token, TokenRequest
 from helpdesk.errors import error_response
 from helpdesk.extensions import db
 from helpdesk.models import Client
+from helpdesk.ratelimit import login_limits, mark_failed_login
 from helpdesk.serializers import iso
+from helpdesk.services import audit
 from helpdesk.services.auth import TOKEN_LIFETIME, authenticate, issue_token
 
 NO_REALM = -1  # matches no user, so an unknown client slug costs a password check too
@@ -61,12 +63,14 @@ def authenticate_request():
 
 @bp.post("/auth/token")
 @public
+@login_limits
 @operation(
     summary="Exchange e-mail and password for a user token.",
-    description="Failure is 401 `invalid_credentials`, whether or not the e-mail exists.",
+    description="Failure is 401 `invalid_credentials`, whether or not the e-mail exists. "
+    "Failed attempts are limited per e-mail and per address (429 with `Retry-After`).",
     body=TokenRequest,
     responses={200: Token},
-    errors=(401,),
+    errors=(401, 429),
 )
 def create_token():
     """Sign in with e-mail and password (optionally as one client's customer)."""
@@ -77,9 +81,19 @@ def create_token():
         realm = client.id if client is not None else NO_REALM
     user = authenticate(db.session, email=data.email, password=data.password, realm=realm)
     if user is None:
+        mark_failed_login()
+        audit.failed_login(
+            db.session,
+            email=data.email,
+            realm="api",
+            client_id=realm if realm not in (None, NO_REALM) else None,
+        )
+        db.session.commit()
         return _unauthorized(
             "invalid_credentials", _("Wrong e-mail or password."), invalid_token=False
         )
     now = datetime.now(UTC)
+    # issue_token commits the token and its audit event together.
+    audit.record_request(db.session, "token_issued", actor=user, now=now, data={"realm": "api"})
     token = issue_token(db.session, user, now=now)
     return jsonify(token=token, expires_at=iso(now + TOKEN_LIFETIME))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from flask import Response, current_app, jsonify, stream_with_context
+from flask import Response, jsonify, stream_with_context
 from flask_babel import gettext as _
 
 from helpdesk.api import bp
@@ -28,7 +28,7 @@ from helpdesk.extensions import db
 from helpdesk.i18n import is_timezone
 from helpdesk.models import Client, User
 from helpdesk.serializers import iso
-from helpdesk.services import export, metrics
+from helpdesk.services import audit, export, metrics
 from helpdesk.services.errors import NotFound, ValidationFailed
 from helpdesk.services.scope import get_visible_client
 
@@ -238,9 +238,16 @@ def get_metrics_csv():
     query = parse_query(MetricsCsvQuery)
     scope = _scope(query, user)
     drill = _drill(query)
+    period = scope.period
+    audit.exported(
+        db.session,
+        actor=user,
+        client_id=scope.client.id,
+        what="tickets.csv",
+        period=[period.first.isoformat(), period.last.isoformat()],
+    )
     chunks = export.csv_chunks(db.session, scope, drill, labels=query.header == "labels")
     response = Response(stream_with_context(chunks), content_type=CSV_TYPE)
-    period = scope.period
     return _attachment(
         response, f"{scope.client.slug}-tickets-{period.first.isoformat()}-{period.last}.csv"
     )
@@ -264,8 +271,7 @@ def export_client():
     query = parse_query(ExportQuery)
     client = _client(user, query.client)
     now = _now()
-    # No audit table exists; the log line records who took the client's data and when.
-    current_app.logger.info("export of client %s by user %s at %s", client.slug, user.id, iso(now))
+    audit.exported(db.session, actor=user, client_id=client.id, what="export.jsonl")
     lines = export.export_lines(db.session, client, now=now, internal=user.role == "admin")
     response = Response(stream_with_context(lines), content_type=JSONL_TYPE)
     return _attachment(response, f"{client.slug}-export-{now:%Y%m%dT%H%M%SZ}.jsonl")

@@ -23,6 +23,7 @@ _ERROR_TEXT = {
     413: "The body is larger than the server accepts.",
     415: "The body is not `application/json`.",
     422: "Invalid fields; `fields` maps each field path to a message.",
+    429: "Too many requests; `Retry-After` says how many seconds to wait.",
 }
 _CACHE_KEY = "helpdesk_openapi"
 

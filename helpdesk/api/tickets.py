@@ -32,6 +32,7 @@ from helpdesk.api.schemas import Ticket as TicketSchema
 from helpdesk.extensions import db
 from helpdesk.i18n import normalize_locale
 from helpdesk.models import Client, IdempotencyKey, Message, Ticket, User
+from helpdesk.ratelimit import intake_per_token
 from helpdesk.serializers import message_json, ticket_json
 from helpdesk.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from helpdesk.services.scope import get_visible_client, get_visible_ticket, is_staff_of
@@ -181,13 +182,15 @@ def _command(principal: Principal, data: TicketCreate) -> tuple[Client, NewTicke
     description=(
         "By a client's intake token, for `requester` (the client's customer with that "
         "e-mail, created without a password if new), or by a customer's token for the "
-        "caller (a `requester` key is then refused with 422). Channel `api`."
+        "caller (a `requester` key is then refused with 422). Channel `api`. Limited per "
+        "token (429 with `Retry-After`)."
     ),
     body=TicketCreate,
     headers=(IDEMPOTENCY_HEADER,),
     responses={201: TicketSchema, 200: TicketSchema},
-    errors=(403, 409),
+    errors=(403, 409, 429),
 )
+@intake_per_token
 def file_ticket():
     """Create a ticket; with Idempotency-Key, a repeat returns the first one."""
     principal = current_principal()

@@ -11,7 +11,8 @@ from helpdesk.auth import bp
 from helpdesk.auth.forms import LoginForm
 from helpdesk.extensions import db
 from helpdesk.models import STAFF_REALM
-from helpdesk.services import routing
+from helpdesk.ratelimit import login_limits, mark_failed_login
+from helpdesk.services import audit, routing
 from helpdesk.services.auth import authenticate
 
 
@@ -41,6 +42,7 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits
 def login():
     """Sign in agents, supervisors and admins."""
     if current_user.is_authenticated and current_user.realm == STAFF_REALM:
@@ -52,9 +54,14 @@ def login():
         )
         if user is None:
             # Same words whether or not the e-mail exists.
+            mark_failed_login()
+            audit.failed_login(db.session, email=form.email.data, realm="staff")
+            db.session.commit()
             flash(_("Wrong e-mail or password."), "error")
         else:
             login_user(user)
+            audit.record_request(db.session, "login", actor=user, data={"realm": "staff"})
+            db.session.commit()
             return redirect(safe_next(request.args.get("next")) or home_for(user))
     return render_template(
         "auth/login.html", form=form
@@ -75,6 +82,8 @@ def logout():
     if current_user.role == "agent" and current_user.presence == "online":
         # Away, not offline: no new tickets come, but open ones stay until the shift ends.
         routing.set_presence(db.session, current_user, "away", now=datetime.now(UTC))
+    audit.record_request(db.session, "logout", actor=current_user, data={"realm": "staff"})
+    db.session.commit()
     logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("auth.login"))

@@ -1,6 +1,7 @@
 """The models, one module per aggregate; importing this package registers them all."""
 
 from helpdesk.models.attachments import Attachment
+from helpdesk.models.audit import AUDIT_KINDS, AuditEvent
 from helpdesk.models.mail import OUTBOX_STATES, MailMessageId, OutboundMail
 from helpdesk.models.sites import Site
 from helpdesk.models.sla import CLOCK_STATES, SlaClock
@@ -26,6 +27,8 @@ from helpdesk.models.users import (
 )
 
 __all__ = [
+    "AUDIT_KINDS",
+    "AuditEvent",
     "CLOCK_STATES",
     "SlaClock",
     "CHANNELS",

@@ -31,7 +31,13 @@ from helpdesk.portal.forms import (
     ReplyForm,
     chat_subject,
 )
-from helpdesk.services import routing
+from helpdesk.ratelimit import (
+    filing_per_address,
+    login_limits,
+    mark_failed_login,
+    register_per_address,
+)
+from helpdesk.services import audit, routing
 from helpdesk.services.auth import authenticate
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.scope import get_visible_ticket, visible_tickets
@@ -142,6 +148,7 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits
 def login():
     """Customers sign in to this client's portal only (realm = the client)."""
     if portal_customer() is not None:
@@ -154,8 +161,13 @@ def login():
         )
         if user is not None and user.role == "customer" and user.client_id == g.client.id:
             login_user(user)
+            audit.record_request(db.session, "login", actor=user, data={"realm": "portal"})
+            db.session.commit()
             return redirect(safe_next(request.args.get("next")) or url_for("portal.tickets"))
         # Same words whether or not the e-mail exists.
+        mark_failed_login()
+        audit.failed_login(db.session, email=form.email.data, realm="portal", client_id=g.client.id)
+        db.session.commit()
         form.form_errors.append(_("Wrong e-mail or password."))
     elif form.is_submitted():
         status = 422
@@ -163,6 +175,7 @@ def login():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@register_per_address
 def register():
     """Create a customer account for this client and sign it in."""
     if portal_customer() is not None:
@@ -203,6 +216,10 @@ def register():
 @bp.route("/logout", methods=["POST"])
 def logout():
     """Sign out and return to this portal's home."""
+    customer = portal_customer()
+    if customer is not None:
+        audit.record_request(db.session, "logout", actor=customer, data={"realm": "portal"})
+        db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("portal.home"))
@@ -231,6 +248,7 @@ def tickets():
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
+@filing_per_address
 @customer_required
 def new_ticket():
     """File a ticket on the portal."""
@@ -338,6 +356,7 @@ def chat_availability(client: Client, locale: str, now: datetime) -> Decision:
 
 
 @bp.route("/chat", methods=["GET", "POST"])
+@filing_per_address
 @customer_required
 def chat():
     """Start a live chat when an agent can take it now; otherwise offer the ticket form."""

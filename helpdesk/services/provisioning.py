@@ -38,6 +38,7 @@ from helpdesk.models import (
     SlaTarget,
     User,
 )
+from helpdesk.services import audit
 from helpdesk.services.addresses import BadAddress, normalize_email
 from helpdesk.services.auth import token_digest
 from helpdesk.services.tickets import CATEGORY_RE
@@ -677,6 +678,8 @@ def provision(session: Session, data: Any, *, now: datetime) -> ProvisioningRepo
         plan = validate(session, data)
         report = ProvisioningReport()
         _Applier(session, report, now).apply(plan)
+        if report.changes:  # the audit event commits with the changes it lists
+            audit.record(session, "provision", now=now, data={"changes": report.lines()})
         session.commit()
     except IntegrityError as exc:
         session.rollback()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from babel.dates import get_day_names
-from flask import Response, abort, current_app, render_template, request, stream_with_context
+from flask import Response, abort, render_template, request, stream_with_context
 from flask_babel import format_date, format_decimal, format_percent, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,8 +21,7 @@ from helpdesk.auth.guards import roles_required
 from helpdesk.domain.metrics import METRICS
 from helpdesk.extensions import db
 from helpdesk.models import Client, SlaClock
-from helpdesk.serializers import iso
-from helpdesk.services import export, metrics
+from helpdesk.services import audit, export, metrics
 from helpdesk.services.errors import NotFound, ValidationFailed
 from helpdesk.services.scope import visible_clients
 from helpdesk.supervisor import bp
@@ -235,9 +234,16 @@ def metrics_csv():
         return render_template(
             "supervisor/metrics_tickets.html", error=exc, found=None, query=None
         ), 422
+    period = scope.period
+    audit.exported(
+        db.session,
+        actor=current_user,
+        client_id=scope.client.id,
+        what="tickets.csv",
+        period=[period.first.isoformat(), period.last.isoformat()],
+    )
     chunks = export.csv_chunks(db.session, scope, drill, labels=query.header == "labels")
     response = Response(stream_with_context(chunks), content_type=CSV_TYPE)
-    period = scope.period
     return _attachment(
         response, f"{scope.client.slug}-tickets-{period.first.isoformat()}-{period.last}.csv"
     )
@@ -251,10 +257,7 @@ def export_jsonl():
     if client is None:
         abort(404)
     now = _now()
-    # No audit table exists; the log line records who took the client's data and when.
-    current_app.logger.info(
-        "export of client %s by user %s at %s", client.slug, current_user.id, iso(now)
-    )
+    audit.exported(db.session, actor=current_user, client_id=client.id, what="export.jsonl")
     lines = export.export_lines(db.session, client, now=now, internal=current_user.role == "admin")
     response = Response(stream_with_context(lines), content_type=JSONL_TYPE)
     return _attachment(response, f"{client.slug}-export-{now:%Y%m%dT%H%M%SZ}.jsonl")

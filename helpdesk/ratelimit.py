@@ -1,0 +1,127 @@
+"""Rate limits (Flask-Limiter): sign-in per account and per address, API intake per token,
+portal registration and filing per address; a 429 with Retry-After in the API's error shape
+or as an error page.
+
+Limits come from app.config at request time (RATELIMIT_LOGIN_ACCOUNT, ...), so an operator sets
+them by environment and a test can set one on the running app; an empty string switches a
+limit off. The counters live in RATELIMIT_STORAGE_URI: memory:// in one process, redis://...
+when several processes must share them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from flask import Flask, current_app, g, render_template, request
+from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
+
+from helpdesk.errors import error_response, wants_json
+from helpdesk.extensions import limiter
+
+
+def _setting(name: str):
+    return lambda: current_app.config.get(name) or ""
+
+
+def _digest(value: str) -> str:
+    # Counters are keyed on digests: no e-mail or token is written to the storage in clear.
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def client_address() -> str:
+    """The caller's address (ProxyFix has put the proxy's X-Forwarded-For here when trusted)."""
+    return request.remote_addr or "unknown"
+
+
+def tried_account() -> str:
+    """The e-mail a sign-in tries, from the form or the JSON body, normalised."""
+    email = request.form.get("email")
+    if email is None:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    email = email.strip().lower() if isinstance(email, str) else ""
+    return "account:" + _digest(email)
+
+
+def bearer_key() -> str:
+    """The calling token, hashed (an intake integration or a user token)."""
+    return "token:" + _digest(request.headers.get("Authorization", ""))
+
+
+def mark_failed_login() -> None:
+    """Called by a sign-in view when the credentials were wrong: only failures count."""
+    g.login_failed = True
+
+
+def _login_failed(_response) -> bool:
+    return bool(g.get("login_failed"))
+
+
+# One bucket per account and one per address across the staff, portal and API sign-ins: the
+# three doors do not triple an attacker's guesses. Only failed attempts are deducted.
+login_per_account = limiter.shared_limit(
+    _setting("RATELIMIT_LOGIN_ACCOUNT"),
+    scope="login-account",
+    key_func=tried_account,
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
+login_per_address = limiter.shared_limit(
+    _setting("RATELIMIT_LOGIN_ADDRESS"),
+    scope="login-address",
+    key_func=client_address,
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
+intake_per_token = limiter.limit(
+    _setting("RATELIMIT_API_INTAKE"), key_func=bearer_key, methods=["POST"]
+)
+register_per_address = limiter.limit(
+    _setting("RATELIMIT_REGISTER"), key_func=client_address, methods=["POST"]
+)
+# Filing a ticket and starting a chat (which files one) share a bucket.
+filing_per_address = limiter.shared_limit(
+    _setting("RATELIMIT_PORTAL_FILING"),
+    scope="portal-filing",
+    key_func=client_address,
+    methods=["POST"],
+)
+
+
+def login_limits(view):
+    """Both sign-in limits on a view."""
+    return login_per_account(login_per_address(view))
+
+
+def retry_after() -> int:
+    """Whole seconds until the breached limit lets a request through again (at least 1)."""
+    limit = limiter.current_limit
+    if limit is None:
+        return 1
+    return max(1, math.ceil(limit.reset_at - time.time()))
+
+
+def too_many_requests(_exc: RateLimitExceeded):
+    """429: the API's error shape or the error page, both saying how long to wait."""
+    seconds = retry_after()
+    message = _(
+        "Too many attempts. Please wait %(seconds)s seconds and try again.", seconds=seconds
+    )
+    if wants_json():
+        response, status = error_response(429, "rate_limited", message)
+    else:
+        response = current_app.make_response(
+            (render_template("errors/error.html", status=429, message=message), 429)
+        )
+        status = 429
+    response.headers["Retry-After"] = str(seconds)
+    return response, status
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter and its 429 handler."""
+    limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, too_many_requests)
