@@ -193,3 +193,34 @@ def test_types_are_sniffed_from_the_bytes_for_a_small_allow_list(data, expected)
 )
 def test_file_names_are_made_safe(name, expected):
     assert safe_filename(name) == expected
+
+
+def test_files_past_the_per_message_total_are_skipped_and_named(app, desk, factory):
+    from helpdesk.services.attachments import Limits, attach_files
+
+    ticket = factory.ticket(desk["acme"])
+    kept, skipped = attach_files(
+        factory.session,
+        root=app.config["ATTACHMENTS_DIR"],
+        ticket=ticket,
+        message=None,
+        files=[("a.txt", b"a" * 40), ("b.txt", b"b" * 40), ("c.txt", b"c" * 15)],
+        limits=Limits(per_file=50, per_message=60),
+    )
+    factory.session.commit()
+    assert [f.filename for f in kept] == ["a.txt", "c.txt"] and skipped == ["b.txt"]
+
+
+def test_the_same_bytes_twice_are_stored_once(app, desk, factory, attachments_dir):
+    ticket = factory.ticket(desk["acme"])
+    for name in ("one.png", "two.png"):
+        add_attachment(
+            factory.session,
+            root=app.config["ATTACHMENTS_DIR"],
+            ticket=ticket,
+            message=None,
+            filename=name,
+            data=PNG,
+        )
+    factory.session.commit()
+    assert len([p for p in attachments_dir.rglob("*") if p.is_file()]) == 1
