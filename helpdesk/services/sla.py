@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, object_session
 
 from helpdesk.domain.calendar import BusinessCalendar
@@ -93,6 +94,9 @@ def _new_clock(session, ticket, metric, target, started_at, now, cycle=1) -> Sla
         _set_pauses(clock, [(now, None)])
     _recompute(clock)
     session.add(clock)
+    working = getattr(ticket, "_sla_working", None)
+    if working is not None:
+        working.append(clock)
     _event(
         session,
         ticket,
@@ -126,20 +130,72 @@ def clocks_of(ticket: Ticket, metric: str | None = None, *, live: bool = True) -
             for c in ticket.sla_clocks
             if (metric is None or c.metric == metric) and (not live or _is_live(c))
         ]
+    working = getattr(ticket, "_sla_working", None)
+    if working is not None and (live or metric in ("first_response", "resolution")):
+        return [
+            c
+            for c in working
+            if (metric is None or c.metric == metric) and (not live or _is_live(c))
+        ]
+    session = object_session(ticket)
     stmt = select(SlaClock).where(SlaClock.ticket_id == ticket.id)
     if metric is not None:
         stmt = stmt.where(SlaClock.metric == metric)
     if live:
         stmt = stmt.where(SlaClock.state.in_(LIVE_STATES), SlaClock.fulfilled_at.is_(None))
-    return list(object_session(ticket).scalars(stmt.order_by(SlaClock.id)))
+    found = list(session.scalars(stmt.order_by(SlaClock.id)))
+    # Hooks may run before a flush (reads ahead of the write transaction): the query saw
+    # the database, so the clocks changed or added in this session are judged in memory.
+    touched = _unflushed_clocks(session, ticket)
+    if not touched:
+        return found
+    seen = {id(c) for c in found}
+    found += [c for c in touched if id(c) not in seen]
+    return sorted(
+        (c for c in found if (metric is None or c.metric == metric) and (not live or _is_live(c))),
+        key=lambda c: (c.id is None, c.id or 0),
+    )
+
+
+def _unflushed_clocks(session: Session, ticket: Ticket) -> list[SlaClock]:
+    def of_ticket(clock: SlaClock) -> bool:
+        return clock.ticket_id == ticket.id or clock.__dict__.get("ticket") is ticket
+
+    return [c for c in (*session.new, *session.dirty) if isinstance(c, SlaClock) and of_ticket(c)]
+
+
+@contextmanager
+def working_set(session: Session, ticket: Ticket):
+    """Within the block the hooks read the ticket's clocks from memory, loaded in one query.
+
+    The set is every clock but the fulfilled or cancelled next-response ones (which pile
+    up, one per exchange, in a long chat): enough for every hook but a count of cycles.
+    Hooks run in the block can see their own unflushed changes, so a caller can do all
+    its reads before its first write.
+    """
+    if _in_memory(ticket) or getattr(ticket, "_sla_working", None) is not None:
+        yield
+        return
+    worth_keeping = or_(
+        SlaClock.metric != "next_response",
+        and_(SlaClock.state.in_(LIVE_STATES), SlaClock.fulfilled_at.is_(None)),
+    )
+    stmt = select(SlaClock).where(SlaClock.ticket_id == ticket.id, worth_keeping)
+    ticket._sla_working = list(session.scalars(stmt.order_by(SlaClock.id)))
+    try:
+        yield
+    finally:
+        ticket._sla_working = None
 
 
 def _cycles(session: Session, ticket: Ticket, metric: str) -> int:
     if _in_memory(ticket):
         return sum(c.metric == metric for c in ticket.sla_clocks)
-    return session.scalar(
+    pending = sum(c.metric == metric and c.id is None for c in _unflushed_clocks(session, ticket))
+    stored = session.scalar(
         select(func.count()).where(SlaClock.ticket_id == ticket.id, SlaClock.metric == metric)
     )
+    return stored + pending
 
 
 def refresh_next_due(ticket: Ticket) -> None:
@@ -198,7 +254,7 @@ def on_message(session: Session, ticket: Ticket, message: Message, *, now: datet
     """A public staff reply fulfils response clocks; a later customer message starts the next."""
     if message.internal or message.kind in ("note", "system") or message.author is None:
         return
-    if message.author_id == ticket.requester_id:
+    if message.author.id == ticket.requester_id:  # (ids of relationships are set at flush)
         answered = any(c.fulfilled_at for c in clocks_of(ticket, "first_response", live=False))
         waiting = clocks_of(ticket, "next_response")
         if answered and not waiting and ticket.is_open:

@@ -256,16 +256,23 @@ def add_message(
         client_msg_id=client_msg_id,
         created_at=now,
     )
-    session.add(message)
     old_status = ticket.status
-    if not internal:
-        if staff and ticket.status == "new":
-            ticket.status = "open"
-        elif not staff and ticket.status in ("pending", "solved"):
-            ticket.status = "open"
-            ticket.solved_at = None
-    ticket.updated_at = now
-    session.flush()
+    # Reads before writes: the SLA hooks work on clocks read in one query before anything
+    # is flushed, so the write transaction (on SQLite, the database's write lock) starts at
+    # the flush below and holds only inserts and updates until the commit.
+    with session.no_autoflush, sla.working_set(session, ticket):
+        session.add(message)
+        if not internal:
+            if staff and ticket.status == "new":
+                ticket.status = "open"
+            elif not staff and ticket.status in ("pending", "solved"):
+                ticket.status = "open"
+                ticket.solved_at = None
+        ticket.updated_at = now
+        if ticket.status != old_status:
+            sla.on_status_change(session, ticket, old_status, ticket.status, now=now, actor=author)
+        sla.on_message(session, ticket, message, now=now)
+    session.flush()  # the message's id, for its event
     record_event(
         session,
         ticket,
@@ -285,8 +292,6 @@ def add_message(
             new=ticket.status,
             why="reply",
         )
-        sla.on_status_change(session, ticket, old_status, ticket.status, now=now, actor=author)
-    sla.on_message(session, ticket, message, now=now)
     if commit:
         session.commit()
         announce_message(ticket, message, status_changed=ticket.status != old_status)
