@@ -118,11 +118,21 @@ class Config:
         if not url.startswith("sqlite"):
             # A server can drop idle connections; a local SQLite file cannot.
             options.setdefault("pool_pre_ping", True)
+        if url not in ("sqlite://", "sqlite:///:memory:"):
+            # In threading mode every busy socket holds a connection while its event runs:
+            # the default 5 + 10 turns a burst of chat into pool timeouts.
+            options.setdefault("pool_size", _int_env("DB_POOL_SIZE", 20))
+            options.setdefault("max_overflow", _int_env("DB_MAX_OVERFLOW", 40))
         return {
             "SECRET_KEY": cls.SECRET_KEY or installation_secret(),
             "SQLALCHEMY_DATABASE_URI": url,
             "SQLALCHEMY_ENGINE_OPTIONS": options,
         }
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() else default
 
 
 class TestConfig(Config):
