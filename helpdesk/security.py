@@ -6,7 +6,7 @@ no inline script, no on* handler and no style attribute (tests/security checks t
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
@@ -49,8 +49,11 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
-def _mark_cookies_secure(response: Response) -> Response:
-    # Every cookie, not only Flask's: the locale cookie and any later one follow the setting.
+def mark_cookies_secure(response: Response) -> Response:
+    """Behind HTTPS (configured, or this request came over it) every cookie gets Secure: the
+    session, remember-me and CSRF cookies and the locale cookie alike, whoever set them."""
+    if not (current_app.config.get("HELPDESK_HTTPS") or request.is_secure):
+        return response
     cookies = response.headers.getlist("Set-Cookie")
     if cookies:
         del response.headers["Set-Cookie"]
@@ -60,13 +63,13 @@ def _mark_cookies_secure(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Register the header hook; with HELPDESK_HTTPS mark every cookie Secure; trust proxies."""
+    """Register the hooks; with HELPDESK_HTTPS build https URLs; trust the configured proxies."""
     app.after_request(add_security_headers)
+    app.after_request(mark_cookies_secure)
     if app.config.get("HELPDESK_HTTPS"):
         app.config["PREFERRED_URL_SCHEME"] = "https"
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
-        app.after_request(_mark_cookies_secure)
     proxies = app.config.get("TRUSTED_PROXIES", 0)
     if proxies:
         # X-Forwarded-For/-Proto/-Host/-Port from that many proxies in front; never more,

@@ -151,9 +151,24 @@ def test_without_a_trusted_proxy_forwarded_headers_are_ignored():
     assert "Strict-Transport-Security" not in response.headers
 
 
+def test_cookies_set_over_https_are_secure_even_without_the_setting(client):
+    response = client.post("/language", data={"locale": "fr"}, base_url="https://helpdesk.example")
+    locale = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("hd_locale="))
+    assert "Secure" in locale
+
+
+def test_with_https_configured_cookies_set_over_plain_http_are_secure(client, monkeypatch):
+    # TLS ends at a proxy that does not say so (no ProxyFix): the setting alone decides.
+    monkeypatch.setitem(client.application.config, "HELPDESK_HTTPS", True)
+    response = client.post("/language", data={"locale": "fr"})
+    locale = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("hd_locale="))
+    assert "Secure" in locale
+
+
 def test_the_session_cookie_is_http_only_and_same_site(client, factory):
     acme = factory.client("acme")
     response = login(client, factory.supervisor(acme))
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain HTTP in development: a Secure cookie would be lost

@@ -1,0 +1,138 @@
+"""Two real server processes configured only by environment: behind an HTTPS proxy (Secure
+cookies, HSTS from X-Forwarded-Proto) and sharing sign-in limits through Redis."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.serverproc import Database, free_port, redis_reachable, wait_until
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = "redis://127.0.0.1:6379/0"
+PROVISION = """
+clients:
+  - {slug: acme, name: Acme, timezone: UTC, default_locale: en, intake_token: served-intake-token}
+supervisors:
+  - {email: sam@acme.test, name: Sam, password: served-password, client: acme}
+"""
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    """Two `python wsgi.py` processes on one database, limits kept in Redis."""
+    if not redis_reachable(REDIS_URL):
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    tmp = tmp_path_factory.mktemp("served")
+    database = Database(tmp, "served")
+    database.create()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOCKETIO_", "RATELIMIT_"))}
+    env |= {
+        "DATABASE_URL": database.url,
+        "HELPDESK_INSTANCE": str(tmp / "instance"),
+        "SCHEDULER_ENABLED": "0",
+        "HELPDESK_HTTPS": "1",
+        "TRUSTED_PROXIES": "1",
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_LOGIN_ACCOUNT": "2/minute",
+        "RATELIMIT_LOGIN_ADDRESS": "",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("SECRET_KEY", None)  # the installation key: both processes must agree on it
+    spec = tmp / "served.yaml"
+    spec.write_text(PROVISION)
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    for args in (["db", "upgrade"], ["provision", str(spec)]):
+        done = subprocess.run([*flask, *args], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    procs, urls, logs = [], [], []
+    try:
+        for n in range(2):
+            port = free_port()
+            log = (tmp / f"server{n}.log").open("wb")
+            logs.append(log)
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "wsgi.py"],
+                    cwd=ROOT,
+                    env=env | {"PORT": str(port)},
+                    stdout=log,
+                    stderr=log,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        for url in urls:
+            wait_until(lambda url=url: _answers(url), f"{url} to answer", timeout=20)
+        yield urls
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=10)
+        for log in logs:
+            log.close()
+        database.drop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url + "/api/v1/openapi.json", timeout=1).ok
+    except requests.ConnectionError:
+        return False
+
+
+PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.50"}
+
+
+def post_login(url: str, email: str, password: str) -> requests.Response:
+    """Sign in through the form as a browser behind the proxy would (CSRF token, Referer).
+
+    The cookie is sent by hand: it is Secure, and this hop to the server is plain HTTP.
+    """
+    form = requests.get(url + "/login", headers=PROXY, timeout=10)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+    cookie = f"session={form.cookies['session']}"
+    return requests.post(
+        url + "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        headers={**PROXY, "Cookie": cookie, "Referer": url.replace("http:", "https:") + "/login"},
+        allow_redirects=False,
+        timeout=10,
+    )
+
+
+def test_behind_the_https_proxy_the_session_cookie_is_secure_and_hsts_is_sent(servers):
+    response = post_login(servers[0], "sam@acme.test", "served-password")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(("/", "https://"))
+    session = next(c for c in response.cookies if c.name == "session")
+    assert session.secure and session.has_nonstandard_attr("HttpOnly")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    # Both processes generated nothing of their own: the one installation key signs for both.
+    cookie = f"session={session.value}"
+    other = requests.get(
+        servers[1] + "/supervisor/tickets",
+        headers={**PROXY, "Cookie": cookie},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert other.status_code == 200
+
+
+def test_failed_sign_ins_are_counted_across_processes_in_redis(servers):
+    email = f"nobody-{uuid.uuid4().hex[:8]}@acme.test"  # a fresh account: a fresh counter
+    first, second = servers
+    assert post_login(first, email, "guess-1").status_code == 200
+    assert post_login(second, email, "guess-2").status_code == 200
+    refused = post_login(first, email, "guess-3")
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 61
+    assert post_login(second, email, "guess-4").status_code == 429
