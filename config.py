@@ -101,6 +101,9 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or os.environ.get("PROXY_FIX") or 0)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
+    # Redis down: count in this process's memory meanwhile, and never answer 500 for a counter.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     # Limits in Flask-Limiter notation ("5/minute;20/hour"); an empty string switches one off.
     # Failed sign-ins (staff, portal and API token) per e-mail tried and per address:
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5/minute;20/hour")
