@@ -50,8 +50,9 @@ def add_security_headers(response: Response) -> Response:
 
 
 def mark_cookies_secure(response: Response) -> Response:
-    """Behind HTTPS (configured, or this request came over it) every cookie gets Secure: the
-    session, remember-me and CSRF cookies and the locale cookie alike, whoever set them."""
+    """Behind HTTPS (configured, or this request came over it) cookies set by views get Secure,
+    such as the language cookie. The session and remember-me cookies are written after this
+    hook; SESSION_COOKIE_SECURE and REMEMBER_COOKIE_SECURE (set by HELPDESK_HTTPS) cover them."""
     if not (current_app.config.get("HELPDESK_HTTPS") or request.is_secure):
         return response
     cookies = response.headers.getlist("Set-Cookie")
