@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -61,6 +61,22 @@ def _whole(value: object) -> object:
         return int(value)
     return value
 
+
+# Instants the SLA calendar can count from: business time is walked day by day, and the years
+# 1 and 9999 (the ends of Python's datetime) leave no room to walk.
+INSTANT_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+INSTANT_MAX = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _within_range(value: datetime) -> datetime:
+    if value < INSTANT_MIN:
+        raise PydanticCustomError("greater_than_equal", "too early", {"ge": "1970-01-01T00:00:00Z"})
+    if value > INSTANT_MAX:
+        raise PydanticCustomError("less_than_equal", "too late", {"le": "9000-01-01T00:00:00Z"})
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_within_range)]
 
 # Constraints inside the Annotated: outside it, pydantic misspells them in the JSON schema.
 AgentId = Annotated[int, Field(ge=1, le=ID_MAX), BeforeValidator(_whole)]
@@ -200,7 +216,10 @@ class SlaPreviewQuery(Query):
 
     client: str = Field(max_length=SLUG_MAX, pattern=NO_NUL, description="A client's slug.")
     priority: Priority
-    start: AwareDatetime = Field(description="When the clocks start (ISO 8601 with offset).")
+    start: Instant = Field(
+        description="When the clocks start (ISO 8601 with offset), "
+        "from 1970-01-01T00:00:00Z to 9000-01-01T00:00:00Z."
+    )
 
 
 Locale = Annotated[

@@ -166,7 +166,11 @@ def test_linked_calls_file_read_update_and_answer_tickets_as_documented(app, db_
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             answered.append((case.method, case.path, response.status_code))
-            case.validate_response(response, checks=CHECKS)
+            # The checks must see the headers really sent (a case generated without
+            # Authorization was sent with it, so it is not "invalid input accepted").
+            case.validate_response(
+                response, checks=CHECKS, headers=kwargs.get("headers"), transport_kwargs=kwargs
+            )
 
     Workflow.run(
         settings=settings(
@@ -179,3 +183,29 @@ def test_linked_calls_file_read_update_and_answer_tickets_as_documented(app, db_
     )
     linked = {(m, p) for m, p, code in answered if "{ticket_id}" in p and code < 300}
     assert linked, f"no linked call reached a ticket: {sorted(set(answered))[:20]}"
+
+
+# What the fuzzing found, kept as plain regression tests.
+
+
+@pytest.mark.parametrize(
+    "start",
+    ["9999-12-31T23:00:00Z", "0001-01-01T00:00:00+05:00", "1969-12-31T23:59:59Z"],
+)
+def test_an_sla_preview_starting_at_the_ends_of_time_is_refused_with_a_422(app, seeded, start):
+    response = app.test_client().get(
+        "/api/v1/sla/preview",
+        query_string={"client": "acme", "priority": "normal", "start": start},
+        headers=seeded["agent"],
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert set(response.get_json()["error"]["fields"]) == {"start"}
+
+
+def test_an_sla_preview_within_the_range_still_answers(app, seeded):
+    response = app.test_client().get(
+        "/api/v1/sla/preview",
+        query_string={"client": "acme", "priority": "normal", "start": "8999-12-30T12:00:00Z"},
+        headers=seeded["agent"],
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
