@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, object_session
 
 from helpdesk.domain.calendar import BusinessCalendar
@@ -164,6 +164,20 @@ def _unflushed_clocks(session: Session, ticket: Ticket) -> list[SlaClock]:
     return [c for c in (*session.new, *session.dirty) if isinstance(c, SlaClock) and of_ticket(c)]
 
 
+@functools.cache
+def _working_set_query():
+    # Built once with a bound parameter: its cache key is computed once, not per chat line.
+    worth_keeping = or_(
+        SlaClock.metric != "next_response",
+        and_(SlaClock.state.in_(LIVE_STATES), SlaClock.fulfilled_at.is_(None)),
+    )
+    return (
+        select(SlaClock)
+        .where(SlaClock.ticket_id == bindparam("ticket_id"), worth_keeping)
+        .order_by(SlaClock.id)
+    )
+
+
 @contextmanager
 def working_set(session: Session, ticket: Ticket):
     """Within the block the hooks read the ticket's clocks from memory, loaded in one query.
@@ -176,12 +190,7 @@ def working_set(session: Session, ticket: Ticket):
     if _in_memory(ticket) or getattr(ticket, "_sla_working", None) is not None:
         yield
         return
-    worth_keeping = or_(
-        SlaClock.metric != "next_response",
-        and_(SlaClock.state.in_(LIVE_STATES), SlaClock.fulfilled_at.is_(None)),
-    )
-    stmt = select(SlaClock).where(SlaClock.ticket_id == ticket.id, worth_keeping)
-    ticket._sla_working = list(session.scalars(stmt.order_by(SlaClock.id)))
+    ticket._sla_working = list(session.scalars(_working_set_query(), {"ticket_id": ticket.id}))
     try:
         yield
     finally:
