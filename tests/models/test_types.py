@@ -19,12 +19,21 @@ def test_datetimes_come_back_aware_and_in_utc(factory):
     assert loaded.created_at.utcoffset() == timedelta(0)
 
 
-def test_a_naive_datetime_is_refused(factory):
+def test_a_naive_datetime_is_refused_when_stored(factory):
+    ticket = factory.ticket(factory.client())
+    ticket.updated_at = datetime(2026, 3, 8, 6, 59)
+    with pytest.raises(StatementError):
+        factory.session.flush()
+    factory.session.rollback()
+
+
+def test_a_ticket_filed_at_a_naive_time_is_refused_before_anything_is_stored(factory):
     client = factory.client()
     factory.now = datetime(2026, 3, 8, 6, 59)
-    with pytest.raises(StatementError):
+    with pytest.raises(ValueError, match="timezone-aware"):
         factory.ticket(client)
     factory.session.rollback()
+    assert factory.session.query(Ticket).count() == 0
 
 
 def test_references_count_per_client(factory):
