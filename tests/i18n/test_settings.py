@@ -114,3 +114,36 @@ def test_the_switcher_refuses_a_language_not_offered(client):
     response = client.post("/language", data={"locale": "xx", "next": "/login"})
     assert response.status_code == 302
     assert client.get_cookie(LOCALE_COOKIE) is None
+
+
+@pytest.fixture
+def csrf_on(app):
+    """CSRF protection as in production (the test config turns it off)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_the_switcher_and_the_settings_form_need_the_csrf_token(
+    client, acme, kei, db_session, csrf_on
+):
+    refused = client.post("/language", data={"locale": "ja", "next": "/c/acme/"})
+    assert refused.status_code == 400
+    assert client.get_cookie(LOCALE_COOKIE) is None
+
+    login_page = client.get("/c/acme/login").get_data(as_text=True)
+    token = login_page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post("/c/acme/login", data={"email": kei.email, "password": "pw", "csrf_token": token})
+    refused = client.post("/c/acme/settings", data={"locale": "de", "timezone": "Asia/Tokyo"})
+    assert refused.status_code in (400, 422)
+    db_session.refresh(kei)
+    assert kei.locale is None
+
+    page = client.get("/c/acme/").get_data(as_text=True)
+    footer_token = page.split('<form class="language-switch"')[1].split('value="')[1].split('"')[0]
+    switched = client.post(
+        "/language", data={"locale": "ja", "next": "/c/acme/", "csrf_token": footer_token}
+    )
+    assert switched.status_code == 302
+    db_session.refresh(kei)
+    assert kei.locale == "ja"
