@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask_babel import force_locale, gettext
 
 from helpdesk.i18n import LOCALE_COOKIE, supported_language
 from tests.conftest import login
@@ -89,11 +90,18 @@ def test_the_portal_in_japanese_via_accept_language_formats_dates_with_babel(
     assert 'dir="ltr"' in page
     # 2026-03-09 15:00 UTC in the client's New York zone, as Babel writes it in Japanese.
     assert "2026/03/09 11:00" in page
+    with force_locale("ja"):
+        my_tickets = gettext("My tickets")
+    assert my_tickets != "My tickets", "the Japanese catalog translates the navigation"
+    assert my_tickets in page
 
 
 def test_the_arabic_page_runs_right_to_left(client, acme):
     page = client.get("/c/acme/", headers={"Accept-Language": "ar"}).get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in page
+    with force_locale("ar"):
+        new_ticket = gettext("New ticket")
+    assert new_ticket != "New ticket" and new_ticket in page
 
 
 def test_every_page_offers_each_language_named_in_itself(client, acme):
