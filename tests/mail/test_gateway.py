@@ -299,3 +299,26 @@ def test_the_inbound_address_matches_in_any_case(gateway, desk, db_session):
 def test_one_mail_to_two_clients_files_a_ticket_with_each(gateway, desk, db_session):
     gateway.send(eml("plain.eml"), to=["support@acme.test", "help@globex.test"])
     assert sorted(t.reference for t in tickets(db_session)) == ["ACME-1", "GLOBEX-1"]
+
+
+def test_a_reply_to_a_closed_ticket_becomes_a_new_ticket(gateway, desk, db_session):
+    gateway.send(eml("plain.eml"))
+    [ticket] = tickets(db_session)
+    ticket.status = "closed"
+    db_session.commit()
+    gateway.send(eml("reply_quoted.eml"))
+    first, second = tickets(db_session)
+    assert first.messages == [] and second.reference == "ACME-2"
+    assert second.subject == "[ACME-1] Printer on the 3rd floor is jammed"  # "Re:" dropped
+    # With no thread to stand on, the follow-up keeps the quoted context.
+    assert second.body.startswith("It jams again, now on every second page.\n\nOn Mon")
+
+
+def test_a_reply_to_a_solved_ticket_opens_it_again(gateway, desk, db_session):
+    gateway.send(eml("plain.eml"))
+    [ticket] = tickets(db_session)
+    ticket.status = "solved"
+    db_session.commit()
+    gateway.send(eml("reply_quoted.eml"))
+    [ticket] = tickets(db_session)
+    assert ticket.status == "open" and len(ticket.messages) == 1
