@@ -89,6 +89,14 @@ def strategies(operation, ticket_id: int):
             operation.as_strategy(query={"client": "acme"}),
             operation.as_strategy(query=aimed),
         ]
+    if operation.method.upper() == "POST" and operation.path == "/api/v1/tickets":
+        # A valid filing for either kind of filer (the intake token must name the requester).
+        found += [
+            operation.as_strategy(body={"subject": "Printer", "body": "Jammed."}),
+            operation.as_strategy(
+                body={"subject": "Printer", "body": "Jammed.", "requester": {"email": "r@x.test"}}
+            ),
+        ]
     if "{ticket_id}" in operation.path:
         found += [
             operation.as_strategy(mode, path_parameters={"ticket_id": str(ticket_id)})
