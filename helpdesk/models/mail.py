@@ -11,7 +11,7 @@ from helpdesk.extensions import db
 from helpdesk.models.tickets import Message, Ticket
 from helpdesk.models.types import UTCDateTime, utcnow
 
-OUTBOX_STATES = ("queued", "sent", "logged", "failed")
+OUTBOX_STATES = ("queued", "sent", "logged", "failed", "skipped")  # skipped: demo history
 OUTBOX_KINDS = ("ack", "reply", "solved")
 MESSAGE_ID_MAX = 250
 

@@ -15,10 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from helpdesk.models import Client, Ticket, User
+from helpdesk.models import Client, OutboundMail, Ticket, User
 from helpdesk.services.provisioning import parse_yaml, provision_file
 from helpdesk.services.tickets import NewTicket, add_message, create_ticket, update_ticket
 
@@ -59,6 +59,13 @@ def load_demo(
                 seed=seed,
                 slugs=[client["slug"] for client in data.get("clients") or ()],
             )
+            # Sample tickets are made-up history: their customers are never mailed.
+            work.execute(
+                update(OutboundMail)
+                .where(OutboundMail.status == "queued")
+                .values(status="skipped", last_error="sample ticket from flask demo: not sent")
+            )
+            work.commit()
         lines.append(
             _(
                 "Created %(count)d sample tickets over the last %(days)d days.",

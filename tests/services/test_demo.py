@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
-from helpdesk.models import Client, Message, Site, Ticket, TicketEvent, User
+from helpdesk.models import Client, Message, OutboundMail, Site, Ticket, TicketEvent, User
 from helpdesk.models import users as users_module
 from helpdesk.services.demo import DEMO_FILE, create_sample_tickets, load_demo
 from helpdesk.services.provisioning import parse_yaml, validate
@@ -146,3 +146,9 @@ def test_sample_tickets_only_go_to_the_demo_clients(db_session, factory, now):
 
     assert count(db_session, Ticket, Ticket.client_id == umbrella.id) == 0
     assert count(db_session, Ticket) == 10
+
+
+def test_the_sample_tickets_never_mail_their_made_up_customers(db_session, now):
+    load_demo(db_session, tickets=12, now=now)
+    statuses = set(db_session.scalars(select(OutboundMail.status)))
+    assert statuses == {"skipped"}
