@@ -277,6 +277,13 @@ MATRIX: dict[str, Entry] = {
     "supervisor.coverage": Entry(
         (page("GET", lambda f: f"/supervisor/coverage?client={f.slug}", supervisor=("200", "404")),)
     ),
+    "supervisor.audit_log": Entry(
+        (
+            page("GET", lambda f: f"/supervisor/audit?client={f.slug}"),
+            # Without a client: a supervisor's own client's log, none of A's events in it.
+            page("GET", lambda f: "/supervisor/audit", supervisor="200"),
+        )
+    ),
     "supervisor.export_jsonl": Entry(
         (
             page(

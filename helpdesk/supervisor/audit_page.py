@@ -1,0 +1,58 @@
+"""The audit log, read-only: admins see every event, a supervisor only those about their client."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from helpdesk.auth.guards import roles_required
+from helpdesk.extensions import db
+from helpdesk.models import AUDIT_KINDS, User
+from helpdesk.services import audit
+from helpdesk.services.scope import visible_clients
+from helpdesk.supervisor import bp
+
+PAGE = 200
+KIND_LABELS = {
+    "login": _l("Signed in"),
+    "login_failed": _l("Failed sign-in"),
+    "logout": _l("Signed out"),
+    "token_issued": _l("API token issued"),
+    "provision": _l("Provisioning"),
+    "export": _l("Export"),
+}
+
+
+@bp.route("/audit")
+@roles_required("supervisor", "admin")
+def audit_log():
+    """The latest events, newest first; filter by kind and (admins) by client."""
+    slug = request.args.get("client") or None
+    kind = request.args.get("kind") or None
+    if kind not in AUDIT_KINDS:
+        kind = None
+    if current_user.role == "supervisor":
+        if slug is not None and slug != current_user.client.slug:
+            abort(404)
+        client, clients = current_user.client, [current_user.client]
+    else:
+        clients = visible_clients(db.session, current_user)
+        client = next((c for c in clients if c.slug == slug), None) if slug else None
+        if slug and client is None:
+            abort(404)
+    rows = audit.events(db.session, kind=kind, client_id=client.id if client else None, limit=PAGE)
+    ids = {r.actor_id for r in rows if r.actor_id is not None}
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return render_template(
+        "supervisor/audit.html",
+        rows=rows,
+        actors=actors,
+        clients={c.id: c for c in clients},
+        client=client,
+        kind=kind,
+        kind_labels=KIND_LABELS,
+        pick_client=current_user.role == "admin",
+        page_size=PAGE,
+    )
