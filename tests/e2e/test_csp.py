@@ -82,6 +82,7 @@ def test_the_supervisors_pages_raise_no_violation(live_server, sign_in, ticket):
         "/supervisor/coverage",
         f"/supervisor/tickets/{ticket['id']}",
         f"/supervisor/tickets/{ticket['id']}/sla",
+        "/supervisor/audit",
         "/settings",
     ):
         visit(page, live_server.url + path)
