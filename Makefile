@@ -26,7 +26,7 @@ install-dev: $(VENV)/.dev-installed
 # Compiled catalogs are build output (.mo files are not committed).
 translations: $(VENV)/.installed
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(VENV)/bin/pybabel compile -q -d translations; fi
+		$(VENV)/bin/pybabel -q compile -d translations; fi
 
 extract-messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file --no-wrap --project=Helpdesk -o translations/messages.pot .
@@ -34,7 +34,7 @@ extract-messages: $(VENV)/.installed
 # Merge the template's new msgids into every catalog, never guessing (no fuzzy matches: the
 # tests refuse fuzzy entries); translators then fill in the empty msgstr lines.
 update-catalogs: extract-messages
-	$(VENV)/bin/pybabel update -q -i translations/messages.pot -d translations --no-wrap --no-fuzzy-matching
+	$(VENV)/bin/pybabel -q update -i translations/messages.pot -d translations --no-wrap --no-fuzzy-matching
 
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
