@@ -38,7 +38,7 @@ update-catalogs: extract-messages
 
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
-	$(FLASK) demo --if-empty
+	HOST=$(HOST) PORT=$(PORT) $(FLASK) demo --if-empty
 	HOST=$(HOST) PORT=$(PORT) $(PY) wsgi.py
 
 test: $(VENV)/.dev-installed translations

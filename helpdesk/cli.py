@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,7 +57,13 @@ def init_app(app: Flask) -> None:
                 click.echo("The database holds other clients: demo data not loaded.")
                 return
 
-        for line in load_demo(db.session, tickets=tickets, now=datetime.now(UTC)):
+        # make run passes the address it serves on; the logins then point there.
+        base_url = "http://{}:{}".format(
+            os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
+        )
+        for line in load_demo(
+            db.session, tickets=tickets, now=datetime.now(UTC), base_url=base_url
+        ):
             click.echo(line)
 
     from helpdesk.mail.commands import mail_group

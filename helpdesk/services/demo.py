@@ -40,6 +40,7 @@ def load_demo(
     now: datetime,
     seed: int = SEED,
     path: Path = DEMO_FILE,
+    base_url: str = BASE_URL,
 ) -> list[str]:
     """Provision the demo world; add sample tickets if there are none yet; end with the logins."""
     report = provision_file(session, path, now=now)
@@ -73,7 +74,7 @@ def load_demo(
                 days=DAYS,
             )
         )
-    return lines + login_lines(data)
+    return lines + login_lines(data, base_url)
 
 
 def login_lines(data: dict[str, Any], base_url: str = BASE_URL) -> list[str]:
