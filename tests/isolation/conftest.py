@@ -60,7 +60,7 @@ class World:
 
 
 @pytest.fixture
-def world(factory) -> World:
+def world(factory, app, tmp_path, monkeypatch) -> World:
     home = factory.client("globex", name="Globex")
     acme = factory.client("acme", name="Acme Corp")
     requester = factory.customer(
@@ -87,6 +87,7 @@ def world(factory) -> World:
         "admin": factory.admin(name="Ada Admin"),
     }
     home_ticket = factory.ticket(home, people["customer"], subject="Home ticket", body="Home")
+    monkeypatch.setitem(app.config, "ATTACHMENTS_DIR", str(tmp_path / "attachments"))
     attachment = add_attachment(
         factory.session,
         root=current_app.config["ATTACHMENTS_DIR"],
