@@ -26,8 +26,14 @@ def home_for(user) -> str:
 
 
 def safe_next(target: str | None) -> str | None:
-    """A same-site relative path from ?next=, or None (no open redirects)."""
+    """A same-site relative path from ?next=, or None (no open redirects).
+
+    Browsers read a backslash as a slash and drop tabs and line breaks, so a target
+    with any of them could leave the site: it is refused.
+    """
     if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return None
     parts = urlsplit(target)
     return target if not parts.netloc and not parts.scheme else None

@@ -21,8 +21,7 @@ def set_language():
     """Remember the chosen UI language (cookie, and the user's setting) and go back."""
     code = request.form.get("locale", "")
     target = request.form.get("next") or ""
-    # Browsers read "/\\host" as "//host": no backslashes at all.
-    back = (safe_next(target) if "\\" not in target else None) or (
+    back = safe_next(target) or (
         home_for(current_user) if current_user.is_authenticated else url_for("auth.index")
     )
     if code not in current_app.config["LANGUAGES"]:

@@ -24,6 +24,33 @@ def test_an_agent_signs_in_and_lands_on_the_queue(client, ana):
     assert client.get("/agent/").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.test/",
+        "//evil.test/",
+        "/\\evil.test/",
+        "/\\/evil.test",
+        "/\t/evil.test",
+        "/\n/evil.test",
+    ],
+)
+def test_the_staff_sign_in_never_redirects_off_the_site(client, ana, target):
+    response = client.post(
+        "/login", query_string={"next": target}, data={"email": ana.email, "password": "pw"}
+    )
+    assert response.headers["Location"] == "/agent/"
+
+
+def test_the_staff_sign_in_returns_to_a_local_page(client, ana):
+    response = client.post(
+        "/login",
+        query_string={"next": "/agent/coverage"},
+        data={"email": ana.email, "password": "pw"},
+    )
+    assert response.headers["Location"] == "/agent/coverage"
+
+
 def test_a_supervisor_signs_in_and_lands_on_the_ticket_overview(client, sam):
     assert login(client, sam).headers["Location"] == "/supervisor/"
 
