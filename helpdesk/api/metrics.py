@@ -221,6 +221,34 @@ def _attachment(response: Response, name: str) -> Response:
     return response
 
 
+def tickets_csv_download(scope, drill, *, actor, labels: bool) -> Response:
+    """The period's tickets as a streamed CSV download, the export audited first.
+
+    Shared by the API and the dashboard, which differ only in how they read the query.
+    """
+    period = scope.period
+    audit.exported(
+        db.session,
+        actor=actor,
+        client_id=scope.client.id,
+        what="tickets.csv",
+        period=[period.first.isoformat(), period.last.isoformat()],
+    )
+    chunks = export.csv_chunks(db.session, scope, drill, labels=labels)
+    response = Response(stream_with_context(chunks), content_type=CSV_TYPE)
+    return _attachment(
+        response, f"{scope.client.slug}-tickets-{period.first.isoformat()}-{period.last}.csv"
+    )
+
+
+def export_download(client, *, actor, now: datetime) -> Response:
+    """The client's whole history as streamed JSON Lines (internal notes only for admins)."""
+    audit.exported(db.session, actor=actor, client_id=client.id, what="export.jsonl")
+    lines = export.export_lines(db.session, client, now=now, internal=actor.role == "admin")
+    response = Response(stream_with_context(lines), content_type=JSONL_TYPE)
+    return _attachment(response, f"{client.slug}-export-{now:%Y%m%dT%H%M%SZ}.jsonl")
+
+
 @bp.get("/metrics/tickets.csv")
 @operation(
     summary="One CSV row per ticket of the period with its response times and SLA outcome.",
@@ -238,19 +266,7 @@ def get_metrics_csv():
     query = parse_query(MetricsCsvQuery)
     scope = _scope(query, user)
     drill = _drill(query)
-    period = scope.period
-    audit.exported(
-        db.session,
-        actor=user,
-        client_id=scope.client.id,
-        what="tickets.csv",
-        period=[period.first.isoformat(), period.last.isoformat()],
-    )
-    chunks = export.csv_chunks(db.session, scope, drill, labels=query.header == "labels")
-    response = Response(stream_with_context(chunks), content_type=CSV_TYPE)
-    return _attachment(
-        response, f"{scope.client.slug}-tickets-{period.first.isoformat()}-{period.last}.csv"
-    )
+    return tickets_csv_download(scope, drill, actor=user, labels=query.header == "labels")
 
 
 @bp.get("/export.jsonl")
@@ -270,8 +286,4 @@ def export_client():
     user = current_user("supervisor", "admin")
     query = parse_query(ExportQuery)
     client = _client(user, query.client)
-    now = _now()
-    audit.exported(db.session, actor=user, client_id=client.id, what="export.jsonl")
-    lines = export.export_lines(db.session, client, now=now, internal=user.role == "admin")
-    response = Response(stream_with_context(lines), content_type=JSONL_TYPE)
-    return _attachment(response, f"{client.slug}-export-{now:%Y%m%dT%H%M%SZ}.jsonl")
+    return export_download(client, actor=user, now=_now())

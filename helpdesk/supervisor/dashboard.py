@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from babel.dates import get_day_names
-from flask import Response, abort, render_template, request, stream_with_context
+from flask import abort, render_template, request
 from flask_babel import format_date, format_decimal, format_percent, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,14 +14,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from helpdesk.agent.routes import language_name
-from helpdesk.api.metrics import CSV_TYPE, JSONL_TYPE, _attachment, _drill, _scope
+from helpdesk.api.metrics import _drill, _scope, export_download, tickets_csv_download
 from helpdesk.api.parsing import _validate as validate_model
 from helpdesk.api.schemas import MetricsCsvQuery, MetricsPageQuery
 from helpdesk.auth.guards import roles_required
 from helpdesk.domain.metrics import METRICS
 from helpdesk.extensions import db
 from helpdesk.models import Client, SlaClock
-from helpdesk.services import audit, export, metrics
+from helpdesk.services import metrics
 from helpdesk.services.errors import NotFound, ValidationFailed
 from helpdesk.services.scope import visible_clients
 from helpdesk.supervisor import bp
@@ -234,19 +234,7 @@ def metrics_csv():
         return render_template(
             "supervisor/metrics_tickets.html", error=exc, found=None, query=None
         ), 422
-    period = scope.period
-    audit.exported(
-        db.session,
-        actor=current_user,
-        client_id=scope.client.id,
-        what="tickets.csv",
-        period=[period.first.isoformat(), period.last.isoformat()],
-    )
-    chunks = export.csv_chunks(db.session, scope, drill, labels=query.header == "labels")
-    response = Response(stream_with_context(chunks), content_type=CSV_TYPE)
-    return _attachment(
-        response, f"{scope.client.slug}-tickets-{period.first.isoformat()}-{period.last}.csv"
-    )
+    return tickets_csv_download(scope, drill, actor=current_user, labels=query.header == "labels")
 
 
 @bp.route("/export.jsonl")
@@ -256,8 +244,4 @@ def export_jsonl():
     client, _clients = _client()
     if client is None:
         abort(404)
-    now = _now()
-    audit.exported(db.session, actor=current_user, client_id=client.id, what="export.jsonl")
-    lines = export.export_lines(db.session, client, now=now, internal=current_user.role == "admin")
-    response = Response(stream_with_context(lines), content_type=JSONL_TYPE)
-    return _attachment(response, f"{client.slug}-export-{now:%Y%m%dT%H%M%SZ}.jsonl")
+    return export_download(client, actor=current_user, now=_now())
