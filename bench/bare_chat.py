@@ -1,6 +1,7 @@
 """The bare baseline for bench/chat.py: Flask-SocketIO rooms re-broadcasting chat lines.
 
-Same stack as the app's server (threading async mode, Werkzeug, simple-websocket), no
+Same stack as the app's server (threading mode under Werkzeug, or one gevent worker under
+gunicorn, as bench/chat.py serves the app; simple-websocket), no
 authentication, no database: `join_ticket` joins a room, `send_message` emits the line to
 the room and acks it. Serves on 127.0.0.1:$PORT.
 """
@@ -15,7 +16,10 @@ from flask_socketio import SocketIO, join_room
 
 app = Flask(__name__)
 # Explicit: with gevent installed, auto-detection would pick it for a threading server.
-socketio = SocketIO(app, async_mode="threading", cors_allowed_origins=[])
+# bench/chat.py sets BARE_ASYNC_MODE=gevent when it serves this under gunicorn, as the app is.
+socketio = SocketIO(
+    app, async_mode=os.environ.get("BARE_ASYNC_MODE", "threading"), cors_allowed_origins=[]
+)
 _ids = itertools.count(1)
 _ids_lock = threading.Lock()
 

@@ -14,7 +14,10 @@ app/bare throughput ratio with min and max. Lost = acked but never received by t
 duplicated = received twice by the same peer. RSS is the server process's peak.
 
     python bench/chat.py [--rooms 100] [--rate 1] [--seconds 15] [--max-seconds 8] [--pairs 2]
-                         [--db sqlite|postgres]
+                         [--db sqlite|postgres] [--app-server gunicorn|werkzeug]
+
+Both servers run the same way: by default one gevent worker under gunicorn (the production
+recipe in README, "Production"); `--app-server werkzeug` compares make run's threading server.
 """
 
 from __future__ import annotations
@@ -146,15 +149,16 @@ def start_app(url: str, tmp: Path, rooms: int, server: str = "werkzeug"):
     return proc, port, pairs
 
 
-def start_bare(rooms: int):
-    """Serve bench/bare_chat.py; its rooms need no tokens."""
+def start_bare(rooms: int, server: str = "werkzeug"):
+    """Serve bench/bare_chat.py the way the app is served; its rooms need no tokens."""
     port = free_port()
-    proc = subprocess.Popen(
-        [PY, str(ROOT / "bench" / "bare_chat.py")],
-        env=dict(os.environ, PORT=str(port)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [PY, str(ROOT / "bench" / "bare_chat.py")]
+    env = dict(os.environ, PORT=str(port))
+    if server == "gunicorn":  # the same worker as gunicorn.conf.py gives the app
+        command = [PY, "-m", "gunicorn", "-k", "gevent", "-w", "1"]
+        command += ["--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT / "bench"), "bare_chat:app"]
+        env["BARE_ASYNC_MODE"] = "gevent"
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_up(port, proc)
     return proc, port, [(i + 1, "bare", "bare") for i in range(rooms)]
 
@@ -482,8 +486,10 @@ def main() -> None:
     parser.add_argument(
         "--app-server",
         choices=["werkzeug", "gunicorn"],
-        default="werkzeug",
-        help="werkzeug: `python wsgi.py` like the bare one; gunicorn: gunicorn.conf.py (gevent)",
+        default="gunicorn",
+        help="gunicorn (default, the production recipe): gunicorn.conf.py's one gevent worker, "
+        "and the bare relay in the same worker; werkzeug: `python wsgi.py` (make run's "
+        "threading server) and a threading bare relay",
     )
     args = parser.parse_args()
 
@@ -495,7 +501,7 @@ def main() -> None:
             print(f"setting up: {args.rooms} rooms, {2 * args.rooms} clients, {args.db} ...")
             app_proc, app_port, app_rooms = start_app(url, tmp, args.rooms, args.app_server)
             procs.append(app_proc)
-            bare_proc, bare_port, bare_rooms = start_bare(args.rooms)
+            bare_proc, bare_port, bare_rooms = start_bare(args.rooms, args.app_server)
             procs.append(bare_proc)
             servers = {
                 "app": (app_port, app_proc.pid, app_rooms),
