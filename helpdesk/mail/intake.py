@@ -259,7 +259,7 @@ def _keep(session, ticket: Ticket, message: Message | None, mail: ParsedMail, ra
             MailMessageId(
                 client_id=ticket.client.id,
                 ticket=ticket,
-                message_id=message.id if message is not None else None,
+                message=message,
                 header=mail.message_id,
                 direction="in",
             )

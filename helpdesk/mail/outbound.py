@@ -66,7 +66,7 @@ def on_event(session: Session, event: TicketEvent) -> OutboundMail | None:
         MailMessageId(
             client_id=ticket.client.id,
             ticket=ticket,
-            message_id=message.id if message is not None else None,
+            message=message,
             header=header,
             direction="out",
             created_at=event.at,
@@ -83,7 +83,7 @@ def _mail_for(session: Session, ticket: Ticket, event: TicketEvent):
     if event.kind == "status_changed" and event.data.get("new") == "solved":
         return "solved", None
     if event.kind == "message_added":
-        message = session.get(Message, event.data.get("message_id"))
+        message = event.message or session.get(Message, event.data.get("message_id"))
         if (
             message is not None
             and message.kind == "reply"

@@ -35,6 +35,7 @@ class MailMessageId(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship()
+    message: Mapped[Message | None] = relationship()
 
 
 class OutboundMail(db.Model):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -128,9 +129,22 @@ class TicketEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The message an event is about (message_added, note_added): with the relationship the
+    # message is inserted first in the same flush and its id copied into `data` below.
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+    message: Mapped[Message | None] = relationship()
+
+
+@event.listens_for(TicketEvent, "before_insert")
+def _message_id_in_data(_mapper, _connection, target: TicketEvent) -> None:
+    """Readers of the log find the message's id in `data`, as events always had it."""
+    if target.message is not None and target.data.get("message_id") is None:
+        target.data = {**target.data, "message_id": target.message.id}
 
 
 class TicketRead(db.Model):

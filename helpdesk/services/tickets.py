@@ -100,10 +100,20 @@ def validate_new_ticket(cmd: NewTicket, client: Client) -> NewTicket:
 
 
 def record_event(
-    session: Session, ticket: Ticket, kind: str, *, actor: User | None, now: datetime, **data
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: User | None,
+    now: datetime,
+    message: Message | None = None,
+    **data,
 ) -> TicketEvent:
-    """Append an event to the ticket's log (never updated afterwards)."""
-    event = TicketEvent(ticket=ticket, kind=kind, actor=actor, at=now, data=data)
+    """Append an event to the ticket's log (never updated afterwards).
+
+    An event about a message names it; its id reaches `data` when both are inserted.
+    """
+    event = TicketEvent(ticket=ticket, kind=kind, actor=actor, at=now, message=message, data=data)
     session.add(event)
     outbound.on_event(session, event)  # the mail it calls for commits with the change
     return event
@@ -272,14 +282,13 @@ def add_message(
         if ticket.status != old_status:
             sla.on_status_change(session, ticket, old_status, ticket.status, now=now, actor=author)
         sla.on_message(session, ticket, message, now=now)
-    session.flush()  # the message's id, for its event
     record_event(
         session,
         ticket,
         "note_added" if internal else "message_added",
         actor=author,
         now=now,
-        message_id=message.id,
+        message=message,
     )
     if ticket.status != old_status:
         record_event(
