@@ -69,6 +69,8 @@ class Config:
     # another name (pub/sub channels are shared across Redis database numbers).
     SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL") or "flask-socketio"
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "threading")
+    # Chat lines that arrive together are stored in one transaction (realtime/linewriter.py).
+    CHAT_GROUP_COMMIT = os.environ.get("CHAT_GROUP_COMMIT", "1") == "1"
     SMTP_HOST = os.environ.get("SMTP_HOST") or None
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "helpdesk@localhost")
@@ -147,6 +149,9 @@ class TestConfig(Config):
     SOCKETIO_MESSAGE_QUEUE = None
     WTF_CSRF_ENABLED = False
     SCHEDULER_ENABLED = False
+    # Socket events run in the test's own app context and session; tests of the line
+    # writer turn it on (tests/realtime/test_linewriter.py).
+    CHAT_GROUP_COMMIT = False
     # The limiter runs, but without limits: tests of a limit set one on app.config.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_LOGIN_ACCOUNT = ""

@@ -78,7 +78,31 @@ def _scope() -> _Scope | None:
     return _Scope(user_id, *scope)
 
 
-def _valid_id(value: object) -> bool:
+def socket_scope() -> _Scope | None:
+    """What the socket remembered of its user at connect (for context_for), or None."""
+    return _scope()
+
+
+def context_for(scope: _Scope, ticket_id: int, msg_id: str | None = None) -> ChatContext | None:
+    """The fast path of chat_context with the scope given: one SELECT, no socket needed.
+
+    None when the user no longer matches the scope or may not see the ticket; the caller
+    then decides with chat_context (which also refreshes the remembered scope).
+    """
+    stmt = _context_statement(
+        scope.role, scope.client_id is None, scope.serves_all_clients, msg_id is not None
+    )
+    params = {"uid": scope.id, "cid": scope.client_id, "tid": ticket_id, "mid": msg_id}
+    row = db.session.execute(stmt, params).first()
+    if row is None:
+        return None
+    # Visible to an agent means served by them (the same clause as agent_serves).
+    staff = scope.role in ("admin", "agent")
+    return ChatContext(row[1], row[0], staff, row[2] if msg_id is not None else None)
+
+
+def valid_id(value: object) -> bool:
+    """A positive integer id (not a bool) in range for every database."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
@@ -119,20 +143,14 @@ def chat_context(ticket_id: object, client_msg_id: object = None) -> ChatContext
     must still have that role, client and active flag; if anything changed, the slow path
     (user, then ticket) decides and the remembered scope is refreshed.
     """
-    if not _valid_id(ticket_id):
+    if not valid_id(ticket_id):
         return None
     msg_id = client_msg_id if isinstance(client_msg_id, str) and client_msg_id else None
     scope = _scope()
     if scope is not None:
-        stmt = _context_statement(
-            scope.role, scope.client_id is None, scope.serves_all_clients, msg_id is not None
-        )
-        params = {"uid": scope.id, "cid": scope.client_id, "tid": ticket_id, "mid": msg_id}
-        row = db.session.execute(stmt, params).first()
-        if row is not None:
-            # Visible to an agent means served by them (the same clause as agent_serves).
-            staff = scope.role in ("admin", "agent")
-            return ChatContext(row[1], row[0], staff, row[2] if msg_id is not None else None)
+        context = context_for(scope, ticket_id, msg_id)
+        if context is not None:
+            return context
     user = socket_user()
     if user is None:
         return None

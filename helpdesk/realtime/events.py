@@ -15,8 +15,14 @@ from sqlalchemy import select
 
 from helpdesk.extensions import db, socketio
 from helpdesk.models import PRESENCE, Message, TicketRead
-from helpdesk.realtime import rooms
-from helpdesk.realtime.auth import authenticate, chat_context, socket_user
+from helpdesk.realtime import linewriter, rooms
+from helpdesk.realtime.auth import (
+    authenticate,
+    chat_context,
+    socket_scope,
+    socket_user,
+    valid_id,
+)
 from helpdesk.realtime.limits import SocketLimits
 from helpdesk.serializers import message_json
 from helpdesk.services import routing
@@ -114,30 +120,46 @@ def on_leave_ticket(payload=None):
 
 @socketio.on("send_message")
 def on_send_message(payload=None):
-    """Store a chat line (once per client_msg_id), then it is pushed to the ticket's room."""
+    """Store a chat line (once per client_msg_id), then it is pushed to the ticket's room.
+
+    With CHAT_GROUP_COMMIT (the default outside tests) the process's line writer stores
+    it together with the lines other sockets sent meanwhile (realtime/linewriter.py); it
+    makes the same checks in the same order, and hands back what it cannot decide alone.
+    """
     if not isinstance(payload, dict):
         return fail("not_found", _("Not found."))
-    context = chat_context(payload.get("ticket_id"), payload.get("client_msg_id"))
+    ticket_id, msg_id = payload.get("ticket_id"), payload.get("client_msg_id")
+    writer = linewriter.writer_for(current_app._get_current_object(), limits)
+    scope = socket_scope()
+    if writer is not None and scope is not None and valid_id(ticket_id) and isinstance(msg_id, str):
+        line = linewriter.Line(
+            scope=scope,
+            sid=request.sid,
+            ticket_id=ticket_id,
+            body=payload.get("body"),
+            client_msg_id=msg_id,
+            internal=payload.get("internal", False),
+            invalid=_invalid_line(payload),
+        )
+        answer = _answer(writer.submit(line))
+        if answer is not None:
+            return answer
+    context = chat_context(ticket_id, msg_id)
     if context is None:
         return fail("not_found", _("Not found."))
     limited = _limited("send_message")
     if limited:
         return limited
-    body, msg_id = payload.get("body"), payload.get("client_msg_id")
-    if isinstance(body, str) and len(body) > BODY_MAX:
-        return fail("too_long", _("A message has at most %(limit)d characters.", limit=BODY_MAX))
-    if not isinstance(msg_id, str) or not msg_id:
-        return fail("validation_error", _("client_msg_id is required."))
-    internal = payload.get("internal", False)
-    if not isinstance(internal, bool):
-        return fail("validation_error", _("internal must be true or false."))
+    invalid = _invalid_line(payload)
+    if invalid:
+        return invalid
     try:
         message = add_message(
             db.session,
             ticket=context.ticket,
             author=context.user,
-            body=body,
-            internal=internal,
+            body=payload.get("body"),
+            internal=payload.get("internal", False),
             channel="chat",
             client_msg_id=msg_id,
             now=datetime.now(UTC),
@@ -148,6 +170,36 @@ def on_send_message(payload=None):
         db.session.rollback()
         return fail(exc.code, exc.message, fields=exc.fields)
     return ok(message=message_json(message))
+
+
+def _invalid_line(payload: dict) -> dict | None:
+    """The refusal of a malformed chat line (checked after the ticket and the rate limit)."""
+    body, msg_id = payload.get("body"), payload.get("client_msg_id")
+    if isinstance(body, str) and len(body) > BODY_MAX:
+        return fail("too_long", _("A message has at most %(limit)d characters.", limit=BODY_MAX))
+    if not isinstance(msg_id, str) or not msg_id:
+        return fail("validation_error", _("client_msg_id is required."))
+    if not isinstance(payload.get("internal", False), bool):
+        return fail("validation_error", _("internal must be true or false."))
+    return None
+
+
+def _answer(outcome: linewriter.Outcome) -> dict | None:
+    """The ack for what the line writer did; None leaves the line to the handler."""
+    if outcome.slow:
+        return None
+    if outcome.crashed:
+        raise RuntimeError("chat line not stored")  # no ack: the client retries the line
+    if outcome.wait:
+        return fail(
+            "rate_limited", _("Too many messages; slow down."), retry_after=round(outcome.wait, 1)
+        )
+    if outcome.invalid is not None:
+        return outcome.invalid
+    if outcome.error is not None:
+        exc = outcome.error
+        return fail(exc.code, exc.message, fields=exc.fields)
+    return ok(message=outcome.message)
 
 
 @socketio.on("typing")

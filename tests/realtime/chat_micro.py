@@ -27,6 +27,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=400)
     parser.add_argument("--show", type=int, default=0, help="print the first N statements")
+    parser.add_argument(
+        "--sla",
+        action="store_true",
+        help="a high-priority ticket under around-the-clock targets (as bench/chat.py's), "
+        "so every line starts or fulfils a response clock",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp()) / "micro.db"
 
@@ -41,7 +47,9 @@ def main() -> None:
         acme = f.client("acme")
         kei = f.customer(acme, name="Kei")
         ana = f.agent([acme], name="Ana")
-        ticket = f.ticket(acme, kei)
+        if args.sla:
+            f.office_hours_policy(acme)
+        ticket = f.ticket(acme, kei, priority="high" if args.sla else "normal")
         tid = ticket.id
         socks = []
         for user in (kei, ana):
