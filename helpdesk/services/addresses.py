@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from email_validator import EmailNotValidError, validate_email
 
 EMAIL_MAX = 254
@@ -17,8 +19,15 @@ def normalize_email(value: object) -> str:
         raise BadAddress("an e-mail address is required")
     if len(value.strip()) > EMAIL_MAX:
         raise BadAddress(f"an e-mail address has at most {EMAIL_MAX} characters")
+    return _normalized(value.strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized(address: str) -> str:
+    # The check is pure but not cheap (about 0.1 ms, twice per API filing): the
+    # addresses seen recently (customers who write again) are remembered. Refusals are not.
     try:
-        result = validate_email(value.strip(), check_deliverability=False, test_environment=True)
+        result = validate_email(address, check_deliverability=False, test_environment=True)
     except EmailNotValidError as exc:
         raise BadAddress(str(exc)) from None
     return result.normalized.lower()

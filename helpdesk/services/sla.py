@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, scoped_session
 
 from helpdesk.domain.calendar import BusinessCalendar
 from helpdesk.domain.sla import business_minutes, clock_times
@@ -36,6 +36,9 @@ def _calendar(timezone: str, hours_key: str, holidays_key: tuple[str, ...]) -> B
     return BusinessCalendar.from_spec(timezone, json.loads(hours_key), list(holidays_key))
 
 
+_TARGETS_KEY = "helpdesk.sla.targets"
+
+
 def business_calendar(calendar: Calendar | None) -> BusinessCalendar:
     """The domain calendar for a stored one (None: 24x7), cached by content."""
     if calendar is None:
@@ -48,10 +51,26 @@ def business_calendar(calendar: Calendar | None) -> BusinessCalendar:
 
 
 def policy_target(session: Session, client_id: int, priority: str) -> SlaTarget | None:
-    """The client's SLA targets for a priority, if it has any."""
-    return session.scalar(
+    """The client's SLA targets for a priority, if it has any.
+
+    Read once per transaction: a batch of chat lines (realtime/linewriter.py) asks for the
+    same targets line after line.
+    """
+    if isinstance(session, scoped_session):
+        session = session.registry()
+    key = (client_id, priority)
+    memo = session.info.get(_TARGETS_KEY)
+    current = session.get_transaction()
+    if memo is not None and current is not None and memo[0] is current and key in memo[1]:
+        return memo[1][key]
+    target = session.scalar(
         select(SlaTarget).where(SlaTarget.client_id == client_id, SlaTarget.priority == priority)
     )
+    transaction = session.get_transaction()  # the query began one if none was open
+    if memo is None or memo[0] is not transaction:
+        memo = session.info[_TARGETS_KEY] = (transaction, {})
+    memo[1][key] = target
+    return target
 
 
 def _pauses(clock: SlaClock) -> list[tuple[datetime, datetime | None]]:
@@ -79,7 +98,8 @@ def _event(session, ticket, kind, clock, now, actor=None, **data) -> None:
 def _new_clock(session, ticket, metric, target, started_at, now, cycle=1) -> SlaClock:
     clock = SlaClock(
         ticket=ticket,
-        client_id=ticket.client.id,  # set before the ticket is flushed
+        # A new ticket has no client_id before its flush; a stored one needs no lookup.
+        client_id=ticket.client_id if ticket.client_id is not None else ticket.client.id,
         metric=metric,
         cycle=cycle,
         state="active",

@@ -4,7 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from helpdesk.extensions import db
 from helpdesk.models import SlaClock, SlaTarget, Ticket, TicketEvent
@@ -224,3 +224,25 @@ def test_a_long_chat_never_loads_every_past_clock(factory, acme, now):
     ).all()
     assert cycles == [1, 2, 3, 4, 5]
     assert fresh.next_due_at == now + 81 * MIN  # the live 5th cycle: 60 minutes from 21
+
+
+def test_targets_are_read_once_per_transaction_and_afresh_after_it(db_session, acme):
+    statements = []
+
+    def counted(_conn, _cursor, statement, *_args):
+        if "FROM sla_targets" in statement:
+            statements.append(statement)
+
+    db_session.commit()
+    event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        first = sla.policy_target(db_session, acme.id, "urgent")
+        assert sla.policy_target(db_session, acme.id, "urgent") is first
+        assert len(statements) == 1
+        first.first_response = 15
+        db_session.commit()
+        assert sla.policy_target(db_session, acme.id, "urgent").first_response == 15
+        assert len(statements) == 2
+        assert sla.policy_target(db_session, acme.id, "normal") is not first
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counted)
