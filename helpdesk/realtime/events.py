@@ -189,7 +189,8 @@ def _answer(outcome: linewriter.Outcome) -> dict | None:
     if outcome.slow:
         return None
     if outcome.crashed:
-        raise RuntimeError("chat line not stored")  # no ack: the client retries the line
+        # Answered server_error by on_error (logged); a resend with the same id is safe.
+        raise RuntimeError("chat line not stored")
     if outcome.wait:
         return fail(
             "rate_limited", _("Too many messages; slow down."), retry_after=round(outcome.wait, 1)

@@ -36,7 +36,7 @@ from helpdesk.services.tickets import add_message, announce_message
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 64  # lines per transaction at most: keeps one commit's write lock short
-WAIT_SECONDS = 60.0  # a handler gives up waiting (the client retries; client_msg_id dedups)
+WAIT_SECONDS = 60.0  # then the handler answers server_error (a resend is deduplicated)
 EXTENSION = "helpdesk_line_writer"
 
 

@@ -199,3 +199,20 @@ def test_a_flood_through_the_writer_is_slowed_down(connect, desk, group_commit):
     refused = [a for a in acks if not a["ok"]]
     assert refused and refused[0]["error"]["code"] == "rate_limited"
     assert [a["ok"] for a in acks[:20]] == [True] * 20
+
+
+def test_a_line_the_writer_could_not_store_is_answered_server_error(
+    app, connect, desk, group_commit, monkeypatch
+):
+    def broken(session, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(linewriter, "add_message", broken)
+    kei = connect(desk["kei"])
+    ack = kei.emit(
+        "send_message",
+        {"ticket_id": desk["first"].id, "body": "hello", "client_msg_id": "h1"},
+        callback=True,
+    )
+    assert ack["ok"] is False and ack["error"]["code"] == "server_error"
+    assert stored(app, func.count(Message.id)) == [(0,)]
