@@ -17,6 +17,13 @@ def desk(factory):
     return {"acme": acme, "globex": globex, "kei": kei, "ana": ana, "ticket": ticket}
 
 
+@pytest.fixture(params=[False, True], ids=["one per line", "group commit"])
+def chat_writes(request, app, monkeypatch):
+    """Chat lines stored one per transaction, or by the line writer (same answers)."""
+    monkeypatch.setitem(app.config, "CHAT_GROUP_COMMIT", request.param)
+    return request.param
+
+
 def test_a_connection_without_credentials_is_refused(connect):
     assert not connect().is_connected()
     assert not connect(auth={"token": "nonsense"}).is_connected()
@@ -45,7 +52,7 @@ def test_joining_a_ticket_returns_its_public_thread(connect, desk, factory):
     assert [m["body"] for m in since["messages"]] == ["hello"]
 
 
-def test_another_clients_people_cannot_join_or_write(connect, desk, factory):
+def test_another_clients_people_cannot_join_or_write(connect, desk, factory, chat_writes):
     t = desk["ticket"]
     for outsider in (
         factory.customer(desk["globex"]),
@@ -65,7 +72,7 @@ def test_another_clients_people_cannot_join_or_write(connect, desk, factory):
     assert factory.session.scalar(select(func.count()).select_from(Message)) == 0
 
 
-def test_a_chat_line_is_stored_once_and_reaches_the_room(connect, desk, factory):
+def test_a_chat_line_is_stored_once_and_reaches_the_room(connect, desk, factory, chat_writes):
     t = desk["ticket"]
     kei, ana = connect(desk["kei"]), connect(desk["ana"])
     for sock in (kei, ana):
@@ -79,11 +86,12 @@ def test_a_chat_line_is_stored_once_and_reaches_the_room(connect, desk, factory)
     assert [(m["message"]["body"], m["message"]["client_msg_id"]) for m in heard] == [
         ("Is anyone there?", "m-1")
     ]
+    factory.session.commit()  # the line writer commits in a session of its own
     stored = factory.session.scalars(select(Message)).all()
     assert [(m.body, m.channel) for m in stored] == [("Is anyone there?", "chat")]
 
 
-def test_internal_notes_reach_agents_only(connect, desk):
+def test_internal_notes_reach_agents_only(connect, desk, chat_writes):
     t = desk["ticket"]
     kei, ana = connect(desk["kei"]), connect(desk["ana"])
     colleague = connect(desk["ana"])
@@ -137,7 +145,7 @@ def test_a_read_receipt_is_kept_and_announced(connect, desk, factory):
     assert bad["error"]["code"] == "not_found"
 
 
-def test_a_flood_of_messages_is_slowed_down(connect, desk):
+def test_a_flood_of_messages_is_slowed_down(connect, desk, chat_writes):
     t = desk["ticket"]
     kei = connect(desk["kei"])
     acks = [
@@ -153,7 +161,7 @@ def test_a_flood_of_messages_is_slowed_down(connect, desk):
     assert refused[0]["error"]["retry_after"] > 0
 
 
-def test_an_oversized_or_malformed_message_gets_a_clear_error(connect, desk):
+def test_an_oversized_or_malformed_message_gets_a_clear_error(connect, desk, chat_writes):
     t = desk["ticket"]
     kei = connect(desk["kei"])
     big = kei.emit(
