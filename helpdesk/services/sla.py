@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.orm import Session, object_session, scoped_session
+from sqlalchemy.orm import Session, aliased, object_session, scoped_session
 
 from helpdesk.domain.calendar import BusinessCalendar
 from helpdesk.domain.sla import business_minutes, clock_times
@@ -191,8 +191,16 @@ def _working_set_query():
         SlaClock.metric != "next_response",
         and_(SlaClock.state.in_(LIVE_STATES), SlaClock.fulfilled_at.is_(None)),
     )
+    # Every row also carries how many next-response clocks the ticket has had, so a
+    # customer's line numbers the next cycle without a query of its own.
+    other = aliased(SlaClock)
+    next_cycles = (
+        select(func.count())
+        .where(other.ticket_id == SlaClock.ticket_id, other.metric == "next_response")
+        .scalar_subquery()
+    )
     return (
-        select(SlaClock)
+        select(SlaClock, next_cycles)
         .where(SlaClock.ticket_id == bindparam("ticket_id"), worth_keeping)
         .order_by(SlaClock.id)
     )
@@ -203,27 +211,33 @@ def working_set(session: Session, ticket: Ticket):
     """Within the block the hooks read the ticket's clocks from memory, loaded in one query.
 
     The set is every clock but the fulfilled or cancelled next-response ones (which pile
-    up, one per exchange, in a long chat): enough for every hook but a count of cycles.
+    up, one per exchange, in a long chat), and the number of next-response clocks stored.
     Hooks run in the block can see their own unflushed changes, so a caller can do all
     its reads before its first write.
     """
     if _in_memory(ticket) or getattr(ticket, "_sla_working", None) is not None:
         yield
         return
-    ticket._sla_working = list(session.scalars(_working_set_query(), {"ticket_id": ticket.id}))
+    rows = session.execute(_working_set_query(), {"ticket_id": ticket.id}).all()
+    ticket._sla_working = [clock for clock, _count in rows]
+    # With no row in the set the count is unknown (a query then asks).
+    ticket._sla_next_cycles = rows[0][1] if rows else None
     try:
         yield
     finally:
         ticket._sla_working = None
+        ticket._sla_next_cycles = None
 
 
 def _cycles(session: Session, ticket: Ticket, metric: str) -> int:
     if _in_memory(ticket):
         return sum(c.metric == metric for c in ticket.sla_clocks)
     pending = sum(c.metric == metric and c.id is None for c in _unflushed_clocks(session, ticket))
-    stored = session.scalar(
-        select(func.count()).where(SlaClock.ticket_id == ticket.id, SlaClock.metric == metric)
-    )
+    stored = getattr(ticket, "_sla_next_cycles", None) if metric == "next_response" else None
+    if stored is None:
+        stored = session.scalar(
+            select(func.count()).where(SlaClock.ticket_id == ticket.id, SlaClock.metric == metric)
+        )
     return stored + pending
 
 
