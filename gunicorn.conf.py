@@ -34,12 +34,13 @@ def post_worker_init(worker):
     import gc
 
     # The app's modules, models and compiled statements live as long as the worker: freeze
-    # them out of the collector's sight, and collect the young generation less often. A
-    # full collection over every ORM object otherwise stalls all of the worker's sockets
-    # (chat p99 went from about 88 to 63 ms in bench/chat.py).
+    # them out of the collector's sight, and rarely run the full collection. Every pass
+    # stalls all of the worker's sockets for as long as it takes, so young passes stay
+    # short (5,000 objects: about a millisecond; 50,000 took 11-30 ms). In bench/chat.py's
+    # steady phase chat p99 is about 20 ms with these settings, 18-39 ms with 50,000.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(5_000, 10, 100)
     from helpdesk import scheduler
 
     scheduler.start(worker.wsgi)

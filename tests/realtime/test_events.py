@@ -1,7 +1,10 @@
 """The Socket.IO contract: authentication, rooms, chat, typing, read receipts, presence, limits."""
 
+import gc
+
 import pytest
 from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound
 
 from helpdesk.models import Message, TicketRead
 from tests.realtime.conftest import events
@@ -226,3 +229,23 @@ def test_queue_updates_reach_only_agents_serving_the_client(connect, desk, facto
     assert events(outsider, "ticket_updated") == []
     for sock in (everywhere, admin):
         assert [u["ticket"]["id"] for u in events(sock, "ticket_updated")] == [ticket.id]
+
+
+def test_socket_events_leave_no_routing_error_for_the_garbage_collector(connect, desk):
+    """Each event runs in a request context for /socket.io/, which matches no route; the
+    NotFound Flask keeps would tie that context into a reference cycle (GC pauses)."""
+    t = desk["ticket"]
+    kei = connect(desk["kei"])
+
+    def lingering() -> int:
+        return sum(isinstance(o, NotFound) for o in gc.get_objects())
+
+    gc.collect()
+    gc.disable()
+    try:
+        before = lingering()
+        for _ in range(20):
+            kei.emit("join_ticket", {"ticket_id": t.id}, callback=True)
+        assert lingering() == before
+    finally:
+        gc.enable()
