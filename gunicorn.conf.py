@@ -31,18 +31,10 @@ def post_worker_init(worker):
     Every process runs its own tick; that is safe (each job is idempotent, claimed by
     conditional updates). Set SCHEDULER_ENABLED=0 to run ticks elsewhere.
     """
-    import gc
-
-    # The app's modules, models and compiled statements live as long as the worker: freeze
-    # them out of the collector's sight, and rarely run the full collection. Every pass
-    # stalls all of the worker's sockets for as long as it takes, so young passes stay
-    # short (5,000 objects: about a millisecond; 50,000 took 11-30 ms). In bench/chat.py's
-    # steady phase chat p99 is about 20 ms with these settings, 18-39 ms with 50,000.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(5_000, 10, 100)
     from helpdesk import scheduler
+    from helpdesk.serving import tune_garbage_collector
 
+    tune_garbage_collector()
     scheduler.start(worker.wsgi)
     if worker.wsgi.config.get("SCHEDULER_ENABLED"):
         worker.log.info("scheduler tick started (every %d s)", scheduler.TICK_SECONDS)

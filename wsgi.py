@@ -4,11 +4,13 @@ import os
 
 from helpdesk import create_app, scheduler
 from helpdesk.extensions import socketio
+from helpdesk.serving import tune_garbage_collector
 
 app = create_app()
 
 if __name__ == "__main__":
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
+    tune_garbage_collector()
     scheduler.start(app)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
