@@ -7,7 +7,9 @@ line is timed from send to its arrival at the other party. Each round runs two p
 - steady: every client sends RATE lines per second (under the app's per-socket limit);
 - max: every client sends its next line as soon as the previous one is acked (closed loop),
   which finds the server's capacity. The app's per-socket limit (20 lines per 10 s) still
-  applies; refusals are counted (none so far: the app saturates well below 2 lines/s/client).
+  applies, so 200 clients may send at most 400 lines/s once their bursts are spent, while
+  the bare relay has no limit and stores nothing; refusals are counted. `--rate 2` runs
+  the steady phase at that limit.
 
 Rounds alternate app and bare (A B A B ...) and the summary gives medians and the median
 app/bare throughput ratio with min and max. Lost = acked but never received by the peer;
