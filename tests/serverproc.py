@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -18,6 +20,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_checked(args: list[str], *, env: dict, what: str, timeout: float = 120) -> str:
+    """Run `python ARGS...` in the project folder; fail naming `what`, else its stdout."""
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, f"{what} failed:\n{done.stderr}"
+    return done.stdout
 
 
 def redis_reachable(url: str) -> bool:

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests import serverproc
-from tests.serverproc import Database, free_port
+from tests.serverproc import Database, free_port, run_checked
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -157,28 +157,11 @@ class LiveServer:
 
     def flask(self, *args: str) -> None:
         """Run a `flask --app wsgi` command against the server's database."""
-        done = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, f"flask {' '.join(args)} failed:\n{done.stderr}"
+        run_checked(["-m", "flask", "--app", "wsgi", *args], env=self.env, what=f"flask {args}")
 
     def tick(self, days: int) -> str:
         """Run one scheduler tick `days` ahead in another process (needs the message queue)."""
-        done = subprocess.run(
-            [sys.executable, "-c", TICK, str(days)],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, f"the tick failed:\n{done.stderr}"
-        return done.stdout
+        return run_checked(["-c", TICK, str(days)], env=self.env, what="the tick")
 
     def token(self, who: str) -> str:
         """A fresh API token for one of PEOPLE."""

@@ -18,7 +18,7 @@ import requests
 import socketio
 
 from tests import serverproc
-from tests.serverproc import Database, free_port
+from tests.serverproc import Database, free_port, run_checked
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -163,29 +163,19 @@ class Cluster:
 
     def flask(self, *args: str) -> str:
         """Run a `flask --app wsgi` command against the cluster's database."""
-        done = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
+        return run_checked(
+            ["-m", "flask", "--app", "wsgi", *args], env=self.env, what=f"flask {args}", timeout=60
         )
-        assert done.returncode == 0, f"flask {' '.join(args)} failed:\n{done.stderr}"
-        return done.stdout
 
     def run_tick(self, days: int) -> dict:
         """One scheduler tick `days` ahead of now, in a third process that serves nobody."""
-        done = subprocess.run(
-            [sys.executable, str(Path(__file__).with_name("scaleout_tick.py")), str(days)],
-            cwd=ROOT,
+        out = run_checked(
+            [str(Path(__file__).with_name("scaleout_tick.py")), str(days)],
             env=self.env,
-            capture_output=True,
-            text=True,
+            what="tick",
             timeout=60,
         )
-        assert done.returncode == 0, f"tick failed:\n{done.stderr}"
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return json.loads(out.strip().splitlines()[-1])
 
     def url(self, server: str) -> str:
         """The base URL of server "a" or "b"."""
