@@ -71,16 +71,12 @@ def socket_user() -> User | None:
     return user if user is not None and user.active else None
 
 
-def _scope() -> _Scope | None:
+def socket_scope() -> _Scope | None:
+    """What the socket remembered of its user at connect (for context_for), or None."""
     user_id, scope = session.get(SESSION_KEY), session.get(SCOPE_KEY)
     if not isinstance(user_id, int) or not isinstance(scope, list) or len(scope) != 3:
         return None
     return _Scope(user_id, *scope)
-
-
-def socket_scope() -> _Scope | None:
-    """What the socket remembered of its user at connect (for context_for), or None."""
-    return _scope()
 
 
 def context_for(scope: _Scope, ticket_id: int, msg_id: str | None = None) -> ChatContext | None:
@@ -146,7 +142,7 @@ def chat_context(ticket_id: object, client_msg_id: object = None) -> ChatContext
     if not valid_id(ticket_id):
         return None
     msg_id = client_msg_id if isinstance(client_msg_id, str) and client_msg_id else None
-    scope = _scope()
+    scope = socket_scope()
     if scope is not None:
         context = context_for(scope, ticket_id, msg_id)
         if context is not None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,7 +64,7 @@ class Outcome:
     invalid: dict | None = None
     error: ServiceError | None = None
     crashed: bool = False
-    message: dict | None = field(default=None)  # the stored (or earlier) message's JSON
+    message: dict | None = None  # the stored (or earlier) message's JSON
 
 
 @dataclass
