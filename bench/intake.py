@@ -3,6 +3,10 @@
 Runs both servers as real processes on this machine, alternating A B A B ... for
 several rounds, and prints req/s for each and the median ratio (min, max).
 
+Then, as a yardstick, the same app answering a request it refuses at validation (422:
+token checked, rate limit counted, body parsed, nothing read or written for the
+ticket). No filing can be cheaper than that, so its ratio is the ceiling of the first.
+
     python bench/intake.py [--db sqlite|postgres] [--concurrency 8] [--seconds 5] [--pairs 3]
 """
 
@@ -76,8 +80,13 @@ def start_bare(url: str) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
-def drive(port: int, concurrency: int, seconds: float) -> tuple[float, int]:
-    """Closed-loop load: each worker posts as fast as answers come. Returns (req/s, errors)."""
+def drive(
+    port: int, concurrency: int, seconds: float, subject: str = SUBJECT, expect: int = 201
+) -> tuple[float, int]:
+    """Closed-loop load: each worker posts as fast as answers come. Returns (req/s, errors).
+
+    An answer other than `expect` counts as an error.
+    """
     url = f"http://127.0.0.1:{port}/api/v1/tickets"
     done = [0] * concurrency
     errors = [0] * concurrency
@@ -90,14 +99,14 @@ def drive(port: int, concurrency: int, seconds: float) -> tuple[float, int]:
         while time.monotonic() < stop:
             n += 1
             payload = {
-                "subject": SUBJECT,
+                "subject": subject,
                 "body": BODY,
                 "priority": "high",
                 "requester": {"email": f"user{(i * 7919 + n) % 200}@bench.test", "name": "Bench"},
             }
             headers = {"Idempotency-Key": uuid.uuid4().hex}
             response = session.post(url, json=payload, headers=headers, timeout=30)
-            if response.status_code == 201:
+            if response.status_code == expect:
                 done[i] += 1
             else:
                 errors[i] += 1
@@ -139,6 +148,10 @@ def main() -> None:
                     f"pair {i + 1}: app {app_rate:7.1f} req/s   bare {bare_rate:7.1f} req/s   "
                     f"ratio {app_rate / bare_rate:.2f}"
                 )
+            refused_rate, refused_errors = drive(
+                app_port, args.concurrency, args.seconds, subject="", expect=422
+            )
+            refused_ratio = refused_rate / statistics.median(bare_rates)
         finally:
             for proc in (app_proc, bare_proc):
                 proc.terminate()
@@ -152,6 +165,11 @@ def main() -> None:
         f"ratio median {statistics.median(ratios):.2f} "
         f"(min {min(ratios):.2f}, max {max(ratios):.2f}); app errors {app_errors} "
         f"(target ratio >= 0.6)"
+    )
+    print(
+        f"yardstick: app refusing the same request at validation (422) "
+        f"{refused_rate:.1f} req/s, ratio {refused_ratio:.2f} to the bare median; "
+        f"errors {refused_errors}. A filing's ratio cannot exceed this."
     )
 
 
