@@ -75,6 +75,15 @@ class Config:
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "helpdesk@localhost")
     SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "30"))
+    # How the relay is reached: none, starttls (port 587) or tls (port 465); see mail/smtp.py.
+    SMTP_SECURITY = os.environ.get("SMTP_SECURITY", "none")
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+    SMTP_CA_FILE = os.environ.get("SMTP_CA_FILE") or None  # unset: the system's CAs
+    # The inbound gateway offers STARTTLS with this certificate chain and key.
+    MAIL_TLS_CERT = os.environ.get("MAIL_TLS_CERT") or None
+    MAIL_TLS_KEY = os.environ.get("MAIL_TLS_KEY") or None
+    MAIL_REQUIRE_TLS = os.environ.get("MAIL_REQUIRE_TLS", "") == "1"
     # A queued mail still unsent after this many hours is marked failed (and logged).
     MAIL_GIVE_UP_HOURS = float(os.environ.get("MAIL_GIVE_UP_HOURS", "48"))
     # Inbound: larger mail is refused at the SMTP DATA stage with 552.
@@ -117,7 +126,16 @@ class Config:
 
     @classmethod
     def resolve(cls) -> dict:
-        """Return the settings computed at app creation (secret key, database URL)."""
+        """Return the settings computed at app creation (secret key, database URL).
+
+        Settings that contradict each other stop the app here, with the reason.
+        """
+        from helpdesk.mail.smtp import SettingsError, check_outgoing
+
+        try:
+            check_outgoing(vars_of(cls))
+        except SettingsError as exc:
+            raise SystemExit(f"helpdesk: {exc}") from exc
         url = cls.SQLALCHEMY_DATABASE_URI or _database_url()
         options = dict(cls.SQLALCHEMY_ENGINE_OPTIONS)
         if not url.startswith("sqlite"):
@@ -133,6 +151,11 @@ class Config:
             "SQLALCHEMY_DATABASE_URI": url,
             "SQLALCHEMY_ENGINE_OPTIONS": options,
         }
+
+
+def vars_of(cls: type) -> dict:
+    """A config class's upper-case settings, inherited ones included."""
+    return {name: getattr(cls, name) for name in dir(cls) if name.isupper()}
 
 
 def _int_env(name: str, default: int) -> int:

@@ -17,12 +17,21 @@ mail_group = AppGroup("mail", help="The e-mail channel: inbound gateway and outb
 @click.option("--port", default=2525, show_default=True, type=click.IntRange(1, 65535))
 def serve_command(host: str, port: int) -> None:
     """Run the inbound SMTP gateway: mail to a client's inbound_email becomes tickets."""
-    from helpdesk.mail import gateway
+    from helpdesk.mail import gateway, smtp
 
+    app = current_app._get_current_object()
+    try:
+        server = gateway.controller(app, host, port)
+    except smtp.SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
-    click.echo(f"Mail gateway on {host}:{port} (Ctrl+C stops it)")
-    gateway.serve(current_app._get_current_object(), host, port)
+    if app.config.get("MAIL_TLS_CERT"):
+        tls = "STARTTLS required" if app.config.get("MAIL_REQUIRE_TLS") else "STARTTLS offered"
+    else:
+        tls = "no TLS: set MAIL_TLS_CERT and MAIL_TLS_KEY to offer STARTTLS"
+    click.echo(f"Mail gateway on {host}:{port}, {tls} (Ctrl+C stops it)")
+    gateway.serve(server)
 
 
 @mail_group.command("send-queued")

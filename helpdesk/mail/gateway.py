@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 
 from helpdesk.extensions import db
-from helpdesk.mail import intake
+from helpdesk.mail import intake, smtp
 from helpdesk.services.attachments import Limits
 
 log = logging.getLogger(__name__)
@@ -97,21 +97,25 @@ def settings_from(app: Flask) -> intake.Settings:
 
 
 def controller(app: Flask, host: str, port: int) -> Controller:
-    """An aiosmtpd controller for the gateway (not started)."""
+    """An aiosmtpd controller for the gateway (not started); STARTTLS if a certificate is set.
+
+    Raises smtp.SettingsError when the TLS settings cannot be used.
+    """
     return Controller(
         Gateway(app),
         hostname=host,
         port=port,
         data_size_limit=app.config["MAIL_MAX_BYTES"],
         ident="Helpdesk mail gateway",
+        tls_context=smtp.server_context(app.config),
+        require_starttls=bool(app.config.get("MAIL_REQUIRE_TLS")),
     )
 
 
-def serve(app: Flask, host: str, port: int) -> None:
-    """Run the gateway until SIGINT or SIGTERM."""
-    server = controller(app, host, port)
+def serve(server: Controller) -> None:
+    """Run the gateway's controller until SIGINT or SIGTERM."""
     server.start()
-    log.info("mail gateway listening on %s:%s", host, port)
+    log.info("mail gateway listening on %s:%s", server.hostname, server.port)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -9,7 +9,6 @@ and zone, sends it over SMTP (or logs it when SMTP_HOST is unset) and retries wi
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -24,6 +23,7 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
 from helpdesk.i18n import is_timezone, normalize_locale
+from helpdesk.mail import smtp
 from helpdesk.models import MailMessageId, Message, OutboundMail, Ticket, TicketEvent, User
 from helpdesk.services.addresses import BadAddress, normalize_email
 from helpdesk.services.sla_report import expected_reply
@@ -306,8 +306,6 @@ def send(msg: EmailMessage, *, to_addr: str) -> bool:
             "SMTP_HOST unset, mail logged instead of sent:\n%s\n\n%s", headers, msg.get_content()
         )
         return True
-    with smtplib.SMTP(
-        config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]
-    ) as smtp:
-        smtp.send_message(msg, from_addr=config["MAIL_FROM"], to_addrs=[to_addr])
+    with smtp.connect(config) as session:
+        session.send_message(msg, from_addr=config["MAIL_FROM"], to_addrs=[to_addr])
     return False
