@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("HELPDESK_INSTANCE", BASE_DIR / "instance"))
@@ -84,6 +85,10 @@ class Config:
     MAIL_TLS_CERT = os.environ.get("MAIL_TLS_CERT") or None
     MAIL_TLS_KEY = os.environ.get("MAIL_TLS_KEY") or None
     MAIL_REQUIRE_TLS = os.environ.get("MAIL_REQUIRE_TLS", "") == "1"
+    # Where people reach this app: links in e-mail (built by the scheduler, not a request).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # A password link works this long, and once.
+    PASSWORD_LINK_MINUTES = int(os.environ.get("PASSWORD_LINK_MINUTES", "60"))
     # A queued mail still unsent after this many hours is marked failed (and logged).
     MAIL_GIVE_UP_HOURS = float(os.environ.get("MAIL_GIVE_UP_HOURS", "48"))
     # Inbound: larger mail is refused at the SMTP DATA stage with 552.
@@ -122,6 +127,8 @@ class Config:
     RATELIMIT_API_INTAKE = os.environ.get("RATELIMIT_API_INTAKE", "600/minute")  # per token
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10/hour")  # per address
     RATELIMIT_PORTAL_FILING = os.environ.get("RATELIMIT_PORTAL_FILING", "30/hour")  # per address
+    # Password links asked for, staff and portals together, per address:
+    RATELIMIT_PASSWORD_LINK = os.environ.get("RATELIMIT_PASSWORD_LINK", "5/hour")
     SCHEDULER_ENABLED = os.environ.get("SCHEDULER_ENABLED", "1") == "1"
 
     @classmethod
@@ -136,6 +143,12 @@ class Config:
             check_outgoing(vars_of(cls))
         except SettingsError as exc:
             raise SystemExit(f"helpdesk: {exc}") from exc
+        public = urlsplit(cls.PUBLIC_URL)
+        if public.scheme not in ("http", "https") or not public.netloc or public.query:
+            raise SystemExit(
+                f"helpdesk: PUBLIC_URL must be an http(s) address such as "
+                f"https://help.example.com, not {cls.PUBLIC_URL!r}."
+            )
         url = cls.SQLALCHEMY_DATABASE_URI or _database_url()
         options = dict(cls.SQLALCHEMY_ENGINE_OPTIONS)
         if not url.startswith("sqlite"):
@@ -182,5 +195,6 @@ class TestConfig(Config):
     RATELIMIT_API_INTAKE = ""
     RATELIMIT_REGISTER = ""
     RATELIMIT_PORTAL_FILING = ""
+    RATELIMIT_PASSWORD_LINK = ""
     HELPDESK_HTTPS = False
     TRUSTED_PROXIES = 0

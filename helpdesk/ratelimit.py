@@ -1,6 +1,6 @@
 """Rate limits (Flask-Limiter): sign-in per account and per address, API intake per token,
-portal registration and filing per address; a 429 with Retry-After in the API's error shape
-or as an error page.
+portal registration, filing and password links per address; a 429 with Retry-After in the
+API's error shape or as an error page.
 
 Limits come from app.config at request time (RATELIMIT_LOGIN_ACCOUNT, ...), so an operator sets
 them by environment and a test can set one on the running app; an empty string switches a
@@ -86,6 +86,15 @@ register_per_address = limiter.limit(
 filing_per_address = limiter.shared_limit(
     _setting("RATELIMIT_PORTAL_FILING"),
     scope="portal-filing",
+    key_func=client_address,
+    methods=["POST"],
+)
+
+
+# Asking for a password link mails someone: staff and portal forms share one bucket.
+password_link_per_address = limiter.shared_limit(
+    _setting("RATELIMIT_PASSWORD_LINK"),
+    scope="password-link",
     key_func=client_address,
     methods=["POST"],
 )

@@ -7,11 +7,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from helpdesk.auth import bp
+from helpdesk.auth import bp, passwords
 from helpdesk.auth.forms import LoginForm
 from helpdesk.extensions import db
 from helpdesk.models import STAFF_REALM
-from helpdesk.ratelimit import login_limits, mark_failed_login
+from helpdesk.ratelimit import login_limits, mark_failed_login, password_link_per_address
 from helpdesk.services import audit, routing
 from helpdesk.services.auth import authenticate
 
@@ -72,6 +72,27 @@ def login():
     return render_template(
         "auth/login.html", form=form
     ), 200 if request.method == "GET" or not form.errors else 422
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@password_link_per_address
+def password_link():
+    """Ask for a link that sets a staff password."""
+    return passwords.ask_page(
+        realm=STAFF_REALM, realm_name="staff", client_id=None, sign_in_url=url_for("auth.login")
+    )
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """Choose a staff password from a mailed link."""
+    return passwords.set_page(
+        token,
+        realm=STAFF_REALM,
+        realm_name="staff",
+        ask_url=url_for("auth.password_link"),
+        home=home_for,
+    )
 
 
 @bp.route("/logout", methods=["GET", "POST"])

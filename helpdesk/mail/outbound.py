@@ -116,7 +116,12 @@ def new_message_id() -> str:
 
 def mail_locale(customer: User, ticket: Ticket, languages: list[str]) -> str:
     """The language of the customer's mail: their setting, the ticket's, the client's, English."""
-    for candidate in (customer.locale, ticket.locale, ticket.client.default_locale):
+    return first_language((customer.locale, ticket.locale, ticket.client.default_locale), languages)
+
+
+def first_language(candidates, languages: list[str]) -> str:
+    """The first candidate locale (or its language) we have a translation for, else English."""
+    for candidate in candidates:
         code = normalize_locale(candidate) if candidate else None
         if code in languages:
             return code
@@ -141,6 +146,8 @@ def format_when(value: datetime, *, locale: str, zone: str) -> str:
 
 def render(session: Session, mail: OutboundMail) -> EmailMessage:
     """The complete e-mail for a queued mail, in the customer's language and zone."""
+    if mail.kind == "password":
+        return render_password_link(mail)
     config = current_app.config
     ticket, customer = mail.ticket, mail.ticket.requester
     client = ticket.client
@@ -178,6 +185,41 @@ def render(session: Session, mail: OutboundMail) -> EmailMessage:
         msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
     msg.set_content(body)
     msg["Content-Language"] = locale.replace("_", "-")  # after set_content, which clears it
+    return msg
+
+
+def render_password_link(mail: OutboundMail) -> EmailMessage:
+    """The mail with a link that sets the user's password, in their language."""
+    # Imported here: services.passwords queues its mail through this module.
+    from helpdesk.services.passwords import link_for
+
+    config = current_app.config
+    user, client = mail.user, mail.user.client
+    locale = first_language(
+        (user.locale, client.default_locale if client else None), config["LANGUAGES"]
+    )
+    with force_locale(locale):
+        if client is not None:
+            team = gettext("%(client)s Support", client=client.name)
+        else:
+            team = gettext("Helpdesk")
+        subject = gettext("Set your password")
+        body = render_template(
+            "mail/password.txt",
+            user=user,
+            link=link_for(user, asked_at=mail.created_at),
+            minutes=config["PASSWORD_LINK_MINUTES"],
+            team=team,
+        )
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = Address(display_name=_one_line(team), addr_spec=config["MAIL_FROM"])
+    msg["To"] = Address(display_name=_one_line(user.name), addr_spec=mail.to_addr)
+    msg["Date"] = rfc2822_date(mail.created_at)
+    msg["Message-ID"] = f"<{mail.message_id_header}>"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(body)
+    msg["Content-Language"] = locale.replace("_", "-")
     return msg
 
 

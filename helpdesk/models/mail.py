@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,8 +12,11 @@ from helpdesk.extensions import db
 from helpdesk.models.tickets import Message, Ticket
 from helpdesk.models.types import UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from helpdesk.models.users import User
+
 OUTBOX_STATES = ("queued", "sent", "logged", "failed", "skipped")  # skipped: demo history
-OUTBOX_KINDS = ("ack", "reply", "solved")
+OUTBOX_KINDS = ("ack", "reply", "solved", "password")
 MESSAGE_ID_MAX = 250
 
 
@@ -39,13 +43,19 @@ class MailMessageId(db.Model):
 
 
 class OutboundMail(db.Model):
-    """A mail to a customer, written with the ticket change and delivered by the scheduler."""
+    """A mail the scheduler delivers: to a customer about their ticket (queued with the ticket
+    change), or a password link to any user (`password`: `user` set, no ticket)."""
 
     __tablename__ = "outbound_mail"
     __table_args__ = (Index("ix_outbound_mail_status_next", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     to_addr: Mapped[str] = mapped_column(String(254))
@@ -58,5 +68,6 @@ class OutboundMail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    ticket: Mapped[Ticket] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
     message: Mapped[Message | None] = relationship()
+    user: Mapped[User | None] = relationship()

@@ -12,7 +12,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from helpdesk.services.addresses import BadAddress
 from helpdesk.services.addresses import normalize_email as checked_email
@@ -80,6 +80,22 @@ class Form(FlaskForm):
         return exc.status
 
 
+def new_password_field(label) -> PasswordField:
+    """A field for choosing a password: the length rules every audience shares."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(),
+            Length(
+                min=PASSWORD_MIN,
+                max=PASSWORD_MAX,
+                message=_l("Use at least %(min)d and at most %(max)d characters."),
+            ),
+        ],
+        description=_l("At least %(count)d characters.", count=PASSWORD_MIN),
+    )
+
+
 class RegisterForm(Form):
     """A new customer account on one client's portal."""
 
@@ -91,17 +107,29 @@ class RegisterForm(Form):
         validators=[DataRequired(), Length(max=254), email_syntax],
         filters=[normalize_email],
     )
-    password = PasswordField(
-        _l("Password"),
+    password = new_password_field(_l("Password"))
+
+
+class PasswordLinkForm(Form):
+    """Ask for a link that sets a password (forgotten, or never had one)."""
+
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Length(max=254), email_syntax],
+        filters=[normalize_email],
+    )
+
+
+class NewPasswordForm(Form):
+    """A new password, typed twice."""
+
+    password = new_password_field(_l("New password"))
+    confirm = PasswordField(
+        _l("Repeat the new password"),
         validators=[
             DataRequired(),
-            Length(
-                min=PASSWORD_MIN,
-                max=PASSWORD_MAX,
-                message=_l("Use at least %(min)d and at most %(max)d characters."),
-            ),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
         ],
-        description=_l("At least %(count)d characters.", count=PASSWORD_MIN),
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from helpdesk.auth import passwords
 from helpdesk.auth.forms import LoginForm
 from helpdesk.auth.routes import safe_next
 from helpdesk.domain.routing import Decision, Need
@@ -35,6 +36,7 @@ from helpdesk.ratelimit import (
     filing_per_address,
     login_limits,
     mark_failed_login,
+    password_link_per_address,
     register_per_address,
 )
 from helpdesk.services import audit, routing
@@ -182,7 +184,10 @@ def register():
         return redirect(url_for("portal.tickets"))
     form = RegisterForm()
     if form.validate_on_submit():
-        taken = _("An account with this e-mail already exists here. Sign in instead.")
+        taken = _(
+            "An account with this e-mail already exists here. Sign in, or ask for a password "
+            "link if you never had a password."
+        )
         exists = db.session.scalar(
             select(User.id).where(User.realm == g.client.id, User.email == form.email.data)
         )
@@ -211,6 +216,30 @@ def register():
                 return redirect(safe_next(request.args.get("next")) or url_for("portal.new_ticket"))
     status = 422 if form.errors else 200
     return render_template("portal/register.html", form=form), status
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@password_link_per_address
+def password_link():
+    """Ask for a link that sets a password: forgotten, or never had one (filed by e-mail)."""
+    return passwords.ask_page(
+        realm=g.client.id,
+        realm_name="portal",
+        client_id=g.client.id,
+        sign_in_url=url_for("portal.login"),
+    )
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """Choose a password from a mailed link; then signed in to this portal."""
+    return passwords.set_page(
+        token,
+        realm=g.client.id,
+        realm_name="portal",
+        ask_url=url_for("portal.password_link"),
+        home=lambda _user: url_for("portal.tickets"),
+    )
 
 
 @bp.route("/logout", methods=["POST"])

@@ -92,6 +92,15 @@ def api(method: str, url: Url, *, json=None, control=None, **overrides) -> Probe
     return Probe(method, url, expect, json=json, control=control)
 
 
+def _link(user) -> str:
+    """A genuine password-link token for `user`, asked for now."""
+    from datetime import UTC, datetime
+
+    from helpdesk.services.passwords import token_for
+
+    return token_for(user, asked_at=datetime.now(UTC))
+
+
 def _file(f) -> str:
     return f"attachments/{f.attachment.id}"
 
@@ -130,6 +139,31 @@ MATRIX: dict[str, Entry] = {
             public("POST", lambda f: "/logout", outcomes=("redirect", "login")),
         )
     ),
+    "auth.password_link": Entry(
+        (
+            public("GET", lambda f: "/password"),
+            # A's customer's e-mail at the staff door: the same answer as for anyone, no mail.
+            public(
+                "POST",
+                lambda f: "/password",
+                data={"email": "qzx7-requester@foreign.test"},
+                outcomes=("login",),  # back to sign-in, with the same words for everyone
+            ),
+        )
+    ),
+    "auth.set_password": Entry(
+        (
+            # A's customer's genuine link, opened at the staff door: not a staff link.
+            public("GET", lambda f: f"/password/{_link(f.requester)}", outcomes=("404",)),
+            public(
+                "POST",
+                lambda f: f"/password/{_link(f.requester)}",
+                data={"password": "pw-12345678", "confirm": "pw-12345678"},
+                outcomes=("404",),
+            ),
+        ),
+        why="a link works only in the realm that sent it",
+    ),
     "static": Entry((public("GET", lambda f: "/static/css/app.css", outcomes=("200", "404")),)),
     # --- client A's portal, visited by client B's people ------------------------------------
     "portal.home": Entry((public("GET", lambda f: f"/c/{f.slug}/"),), why="A's public branding"),
@@ -143,6 +177,32 @@ MATRIX: dict[str, Entry] = {
                 echoes=("requester_email",),
             ),
         )
+    ),
+    "portal.password_link": Entry(
+        (
+            public("GET", lambda f: f"/c/{f.slug}/password"),
+            public(
+                "POST",
+                lambda f: f"/c/{f.slug}/password",
+                data={"email": "qzx7-requester@foreign.test"},
+                outcomes=("login",),  # back to sign-in, with the same words for everyone
+            ),
+        ),
+        why="asking answers the same whether or not the address has an account",
+    ),
+    "portal.set_password": Entry(
+        (
+            # A's agent's genuine staff link on A's portal, and a forged one: both refused.
+            public("GET", lambda f: f"/c/{f.slug}/password/{_link(f.agent)}", outcomes=("404",)),
+            public("GET", lambda f: f"/c/{f.slug}/password/forged.token", outcomes=("404",)),
+            public(
+                "POST",
+                lambda f: f"/c/{f.slug}/password/{_link(f.agent)}",
+                data={"password": "pw-12345678", "confirm": "pw-12345678"},
+                outcomes=("404",),
+            ),
+        ),
+        why="a link works only in the realm that sent it",
     ),
     "portal.register": Entry(
         (

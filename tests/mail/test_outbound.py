@@ -232,3 +232,26 @@ def test_line_breaks_in_a_subject_or_name_never_reach_the_headers(desk, factory,
     [msg] = sent(smtp_sink)
     assert msg["Subject"] == f"[{ticket.reference}] Hi Bcc: y@evil.test"
     assert msg["Bcc"] is None and smtp_sink.received[0][1] == ["pat@customer.test"]
+
+
+def test_a_password_link_goes_out_in_the_customers_language_without_a_ticket(
+    app, desk, kei, smtp_sink, now, db_session
+):
+    from helpdesk.services import passwords
+
+    assert passwords.ask_for_link(db_session, realm=desk["acme"].id, email=kei.email, now=now)
+    db_session.commit()
+    assert outbound.deliver_due(db_session, now=now)["mail_sent"] == 1
+    [msg] = sent(smtp_sink)
+    assert smtp_sink.received[0][1] == ["kei@example.jp"]
+    with force_locale("ja"):
+        assert msg["Subject"] == gettext("Set your password")
+        assert msg["From"].addresses[0].display_name == gettext("%(client)s Support", client="Acme")
+    assert msg["Content-Language"] == "ja" and msg["Auto-Submitted"] == "auto-generated"
+    assert msg["Reply-To"] is None and msg["In-Reply-To"] is None
+    body = msg.get_content()
+    token = passwords.token_for(kei, asked_at=now)
+    assert f"{app.config['PUBLIC_URL']}/c/acme/password/{token}" in body
+    assert "60分以内" in body
+    [row] = outbox(db_session)
+    assert (row.kind, row.ticket_id, row.user_id, row.status) == ("password", None, kei.id, "sent")

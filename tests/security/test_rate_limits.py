@@ -1,5 +1,6 @@
 """Rate limits: failed sign-ins per account and per address, API intake per token, portal
-registration and filing per address; a 429 with Retry-After as the API's error or a page."""
+registration, filing and password links per address; a 429 with Retry-After as the API's
+error or a page."""
 
 from __future__ import annotations
 
@@ -150,3 +151,20 @@ def test_portal_filing_is_limited_per_address(client, factory, limits, db_sessio
     assert "Acme" in refused.get_data(as_text=True)  # the portal's branded error page
     assert db_session.scalar(select(func.count(Ticket.id))) == 1
     assert client.get("/c/acme/tickets/new").status_code == 200  # reading the form is free
+
+
+def test_password_links_are_limited_per_address_across_staff_and_portals(
+    client, factory, limits, db_session
+):
+    limits(password_link="2/hour")
+    factory.client("acme")
+
+    def ask(url, addr="192.0.2.1"):
+        data = {"email": "someone@example.test"}
+        return client.post(url, data=data, environ_base={"REMOTE_ADDR": addr})
+
+    assert ask("/c/acme/password").status_code == 302
+    assert ask("/password").status_code == 302
+    assert_limited_page(ask("/c/acme/password"), window=3600)
+    assert_limited_page(ask("/password"), window=3600)
+    assert ask("/password", addr="198.51.100.5").status_code == 302
