@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from datetime import UTC, datetime
@@ -25,12 +26,14 @@ from helpdesk.models import (
     SlaTarget,
     User,
 )
+from helpdesk.models import users as users_module
 from helpdesk.services.auth import token_digest
 from helpdesk.services.tickets import NewTicket, create_ticket
 
 NOW = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)  # a Monday
 # Hashed once with few rounds: real scrypt per factory user would dominate the suite's time.
-_PASSWORD_HASHES = {"pw": generate_password_hash("pw", method="pbkdf2:sha256:1000")}
+CHEAP_HASH = "pbkdf2:sha256:1000"
+_PASSWORD_HASHES = {"pw": generate_password_hash("pw", method=CHEAP_HASH)}
 
 
 def _test_database_url(tmp_path_factory) -> str:
@@ -101,6 +104,16 @@ def client(app, db_session):
 
 
 @pytest.fixture
+def cheap_password_hashing(monkeypatch):
+    """Passwords the code under test sets hash with few rounds: scrypt would dominate."""
+    monkeypatch.setattr(
+        users_module,
+        "generate_password_hash",
+        functools.partial(generate_password_hash, method=CHEAP_HASH),
+    )
+
+
+@pytest.fixture
 def now():
     """The frozen clock tests pass to services."""
     return NOW
@@ -150,7 +163,7 @@ class Factory:
             **kw,
         )
         if password not in _PASSWORD_HASHES:
-            _PASSWORD_HASHES[password] = generate_password_hash(password, "pbkdf2:sha256:1000")
+            _PASSWORD_HASHES[password] = generate_password_hash(password, CHEAP_HASH)
         user.password_hash = _PASSWORD_HASHES[password]
         self.session.add(user)
         self.session.commit()

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-
 import pytest
-from werkzeug.security import generate_password_hash
-
-from helpdesk.models import users as users_module
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
+def fast_password_hashing(cheap_password_hashing):
     """Cheap hashes: these tests are about the commands, not about scrypt's cost."""
-    monkeypatch.setattr(
-        users_module,
-        "generate_password_hash",
-        functools.partial(generate_password_hash, method="pbkdf2:sha256:1000"),
-    )
 
 
 @pytest.fixture

@@ -21,18 +21,7 @@ def limits(app, monkeypatch):
 
 
 @pytest.fixture
-def cli(app, db_session, monkeypatch):
+def cli(app, db_session, cheap_password_hashing):
     """Runs `flask ...` commands in the test's app context, with cheap password hashes."""
-    import functools
-
-    from werkzeug.security import generate_password_hash
-
-    from helpdesk.models import users as users_module
-
-    monkeypatch.setattr(
-        users_module,
-        "generate_password_hash",
-        functools.partial(generate_password_hash, method="pbkdf2:sha256:1000"),
-    )
     runner = app.test_cli_runner()
     return lambda *args: runner.invoke(args=[str(a) for a in args])

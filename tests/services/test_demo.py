@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
-from werkzeug.security import generate_password_hash
 
 from helpdesk.models import Client, Message, OutboundMail, Site, Ticket, TicketEvent, User
-from helpdesk.models import users as users_module
 from helpdesk.services.demo import DEMO_FILE, create_sample_tickets, load_demo
 from helpdesk.services.provisioning import parse_yaml, validate
 
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """Cheap hashes: these tests are about the demo, not about scrypt's cost."""
-    monkeypatch.setattr(
-        users_module,
-        "generate_password_hash",
-        functools.partial(generate_password_hash, method="pbkdf2:sha256:1000"),
-    )
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 def count(session, model, *where) -> int:

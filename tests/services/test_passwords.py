@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from helpdesk.models import STAFF_REALM, OutboundMail
 from helpdesk.services import passwords
+from tests.conftest import CHEAP_HASH
 
 
 @pytest.fixture
@@ -81,7 +82,7 @@ def test_a_token_leads_to_its_user_until_it_expires(app, db_session, acme, kei, 
 
 def test_a_token_dies_once_the_password_changes(db_session, acme, kei, now):
     token = passwords.token_for(kei, asked_at=now)
-    kei.password_hash = generate_password_hash("a new password", "pbkdf2:sha256:1000")
+    kei.password_hash = generate_password_hash("a new password", CHEAP_HASH)
     db_session.commit()
     assert passwords.user_for_token(db_session, token, realm=acme.id, now=now) is None
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import copy
-import functools
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from helpdesk.extensions import db
 from helpdesk.i18n import normalize_locale
 from helpdesk.models import STAFF_REALM, Calendar, Client, Site, SlaTarget, User
-from helpdesk.models import users as users_module
 from helpdesk.services import provisioning
 from helpdesk.services.auth import token_digest
 from helpdesk.services.provisioning import ProvisioningError, provision, provision_file
@@ -22,14 +19,7 @@ from helpdesk.services.provisioning import ProvisioningError, provision, provisi
 EXAMPLE = Path(__file__).parent / "data" / "api_example.yaml"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """Cheap hashes: these tests are about provisioning, not about scrypt's cost."""
-    monkeypatch.setattr(
-        users_module,
-        "generate_password_hash",
-        functools.partial(generate_password_hash, method="pbkdf2:sha256:1000"),
-    )
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture

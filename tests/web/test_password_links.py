@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from helpdesk.mail import outbound
 from helpdesk.models import AuditEvent, OutboundMail, User
-from helpdesk.models import users as users_module
 from helpdesk.services import passwords
 
 SAME_ANSWER = "If an account with this e-mail exists here, a link to set its password"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    """Passwords set through the pages hash quickly in tests."""
-    monkeypatch.setattr(
-        users_module,
-        "generate_password_hash",
-        functools.partial(generate_password_hash, method="pbkdf2:sha256:1000"),
-    )
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture
