@@ -9,7 +9,7 @@ secret is stored, and asking never tells whether the address has an account.
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -25,10 +25,6 @@ from helpdesk.services.addresses import BadAddress, normalize_email
 SALT = "helpdesk.password-link"
 # However often it is asked for, an account gets at most one link per this long.
 RESEND_GAP = timedelta(minutes=2)
-
-
-def _fingerprint(user: User) -> str:
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
 def _serializer() -> URLSafeSerializer:
@@ -77,7 +73,7 @@ def ask_for_link(session: Session, *, realm: int, email: str, now: datetime) -> 
 
 def token_for(user: User, *, asked_at: datetime) -> str:
     """The signed token of a link asked for at `asked_at`."""
-    return _serializer().dumps([user.id, int(asked_at.timestamp()), _fingerprint(user)])
+    return _serializer().dumps([user.id, int(asked_at.timestamp()), user.password_mark()])
 
 
 def user_for_token(session: Session, token: str, *, realm: int, now: datetime) -> User | None:
@@ -94,7 +90,9 @@ def user_for_token(session: Session, token: str, *, realm: int, now: datetime) -
     user = session.get(User, user_id)
     if user is None or not user.active or user.realm != realm:
         return None
-    return user if _fingerprint(user) == fingerprint else None
+    return (
+        user if hmac.compare_digest(user.password_mark().encode(), fingerprint.encode()) else None
+    )
 
 
 def link_for(user: User, *, asked_at: datetime) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from helpdesk.mail import outbound
 from helpdesk.models import AuditEvent, OutboundMail, User
 from helpdesk.services import passwords
+from tests.conftest import login
 
 SAME_ANSWER = "If an account with this e-mail exists here, a link to set its password"
 
@@ -160,3 +161,35 @@ def test_an_agent_resets_a_forgotten_password_and_lands_on_the_queue(
 def test_a_customer_address_gets_no_staff_link(client, acme, filed_by_email, db_session):
     client.post("/password", data={"email": filed_by_email.email})
     assert db_session.scalars(select(OutboundMail)).all() == []
+
+
+def test_a_new_password_signs_out_every_session_signed_in_with_the_old_one(
+    app, client, acme, kei, db_session
+):
+    login(client, kei)
+    assert client.get("/c/acme/tickets").status_code == 200
+    elsewhere = app.test_client()
+    token = passwords.token_for(kei, asked_at=datetime.now(UTC))
+    done = elsewhere.post(
+        f"/c/acme/password/{token}", data={"password": "brand new pw", "confirm": "brand new pw"}
+    )
+    assert done.status_code == 302
+    assert elsewhere.get("/c/acme/tickets").status_code == 200  # the one that set it
+    assert client.get("/c/acme/tickets").status_code == 302  # the old session: signed out
+
+
+@pytest.mark.parametrize(
+    "session_id", ["{id}", "{id}.", "{id}.0000000000000000", "x.{mark}", "{id}.{mark}x"]
+)
+def test_a_session_without_the_current_password_mark_signs_nobody_in(client, acme, kei, session_id):
+    login(client, kei)  # a genuine session; then only its user id is changed
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id.format(id=kei.id, mark=kei.password_mark())
+    assert client.get("/c/acme/tickets").status_code == 302
+
+
+def test_a_session_with_the_current_password_mark_signs_in(client, acme, kei):
+    login(client, kei)
+    with client.session_transaction() as session:
+        assert session["_user_id"] == f"{kei.id}.{kei.password_mark()}"
+    assert client.get("/c/acme/tickets").status_code == 200
