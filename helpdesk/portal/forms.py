@@ -190,3 +190,11 @@ class ChatStartForm(Form):
         validators=[DataRequired(), Length(max=BODY_MAX)],
         description=_l("Your first message. An agent sees it as soon as the chat starts."),
     )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """A signed-in user's new password, with the current one as proof."""
+
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)]
+    )

@@ -5,11 +5,15 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale, get_timezone
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
+from werkzeug.local import LocalProxy
 
 from helpdesk.auth.routes import home_for, safe_next
 from helpdesk.extensions import db
 from helpdesk.i18n import LOCALE_COOKIE
+from helpdesk.portal.forms import ChangePasswordForm
+from helpdesk.ratelimit import login_limits, mark_failed_login
+from helpdesk.services import audit
 from helpdesk.settings import bp
 from helpdesk.settings.forms import SettingsForm
 
@@ -46,7 +50,7 @@ def _remember(response, code: str):
     return response
 
 
-def settings_page(user, *, endpoint: str):
+def settings_page(user, *, endpoint: str, change_endpoint: str):
     """GET shows, POST saves the user's language and time zone; one view for both realms."""
     form = SettingsForm()
     if request.method == "GET":
@@ -60,7 +64,45 @@ def settings_page(user, *, endpoint: str):
             flash(_("Your settings are saved."), "success")
         return _remember(redirect(url_for(endpoint)), user.locale)
     status = 422 if form.errors else 200
-    return render_template("settings/settings.html", form=form, user=user), status
+    return _render(user, form, ChangePasswordForm(formdata=None), change_endpoint), status
+
+
+def password_page(user, *, endpoint: str, change_endpoint: str, realm: str):
+    """POST changes the signed-in user's password (the current one required), then settings.
+
+    A wrong current password counts as a failed sign-in of the account (the sign-in limits).
+    """
+    if isinstance(user, LocalProxy):
+        # login_user below must store the user, not current_user (a proxy of itself).
+        user = user._get_current_object()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not user.check_password(form.current.data):
+            mark_failed_login()
+            form.current.errors = [_("That is not your current password.")]
+        else:
+            user.set_password(form.password.data)
+            audit.record_request(
+                db.session, "password_set", actor=user, data={"realm": realm, "via": "settings"}
+            )
+            db.session.commit()
+            login_user(user)  # this session's id carries the new password's mark
+            flash(_("Your password is changed. Every other session is signed out."), "success")
+            return redirect(url_for(endpoint))
+    settings = SettingsForm(formdata=None)
+    settings.locale.data = str(get_locale())
+    settings.timezone.data = user.timezone or str(get_timezone())
+    return _render(user, settings, form, change_endpoint), 422
+
+
+def _render(user, form, password_form, change_endpoint: str):
+    return render_template(
+        "settings/settings.html",
+        form=form,
+        password_form=password_form,
+        password_action=url_for(change_endpoint),
+        user=user,
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -69,4 +111,23 @@ def staff_settings():
     """Staff settings; customers have theirs in their portal."""
     if current_user.role == "customer":
         abort(404)
-    return settings_page(current_user, endpoint="settings.staff_settings")
+    return settings_page(
+        current_user,
+        endpoint="settings.staff_settings",
+        change_endpoint="settings.staff_password",
+    )
+
+
+@bp.route("/settings/password", methods=["POST"])
+@login_required
+@login_limits
+def staff_password():
+    """Change a staff password."""
+    if current_user.role == "customer":
+        abort(404)
+    return password_page(
+        current_user,
+        endpoint="settings.staff_settings",
+        change_endpoint="settings.staff_password",
+        realm="staff",
+    )

@@ -278,6 +278,16 @@ MATRIX: dict[str, Entry] = {
             ),
         )
     ),
+    "portal.password": Entry(
+        (
+            portal(
+                "POST",
+                lambda f: f"/c/{f.slug}/settings/password",
+                data={"current": "pw", "password": "pw-12345678", "confirm": "pw-12345678"},
+            ),
+        ),
+        why="A's portal treats B's people as signed out: nobody of B changes a password there",
+    ),
     "settings.set_language": Entry(
         (
             public(
@@ -301,6 +311,19 @@ MATRIX: dict[str, Entry] = {
             ),
         ),
         why="the caller's own settings; no tenant object",
+    ),
+    "settings.staff_password": Entry(
+        (
+            # The caller's own password, with a wrong current one: refused (422), nothing else.
+            page(
+                "POST",
+                lambda f: "/settings/password",
+                data={"current": "wrong", "password": "pw-12345678", "confirm": "pw-12345678"},
+                agent="422",
+                supervisor="422",
+            ),
+        ),
+        why="the caller's own password; no tenant object",
     ),
     # --- agent pages -------------------------------------------------------------------------
     "agent.queue": Entry(

@@ -168,3 +168,22 @@ def test_password_links_are_limited_per_address_across_staff_and_portals(
     assert_limited_page(ask("/c/acme/password"), window=3600)
     assert_limited_page(ask("/password"), window=3600)
     assert ask("/password", addr="198.51.100.5").status_code == 302
+
+
+def test_wrong_current_passwords_count_as_failed_sign_ins_of_the_account(client, factory, limits):
+    limits(login_account="2/minute")
+    kei = factory.customer(factory.client("acme"))
+    login(client, kei)
+
+    def change(current):
+        data = {
+            "email": kei.email,
+            "current": current,
+            "password": "long enough",
+            "confirm": "long enough",
+        }
+        return client.post("/c/acme/settings/password", data=data)
+
+    assert change("guess 1").status_code == 422
+    assert change("guess 2").status_code == 422
+    assert_limited_page(change("pw"))
