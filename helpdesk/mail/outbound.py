@@ -81,7 +81,8 @@ def _mail_for(session: Session, ticket: Ticket, event: TicketEvent):
     if event.kind == "created":
         return "ack", None
     if event.kind == "status_changed" and event.data.get("new") == "solved":
-        return "solved", None
+        # Not when the customer marked it solved themselves: they need no notice.
+        return (None, None) if event.data.get("why") == "requester" else ("solved", None)
     if event.kind == "message_added":
         message = event.message or session.get(Message, event.data.get("message_id"))
         if (

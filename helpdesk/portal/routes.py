@@ -49,7 +49,7 @@ from helpdesk.services.sla_report import (
     is_live,
     live_clocks_by_ticket,
 )
-from helpdesk.services.tickets import NewTicket, add_message, create_ticket
+from helpdesk.services.tickets import NewTicket, add_message, create_ticket, solve_as_requester
 
 PER_PAGE = 25
 PAGE_MAX = 100_000  # beyond any real list; keeps OFFSET within the databases' integers
@@ -85,7 +85,9 @@ def portal_customer() -> User | None:
         and user.role == "customer"
         and user.client_id == client.id
     ):
-        return user
+        # The user itself, not the current_user proxy: services store it on events, and
+        # login_user (a password change) must not be handed a proxy of itself.
+        return user._get_current_object()
     return None
 
 
@@ -359,6 +361,21 @@ def ticket(ticket_id: int):
         seen_up_to=read_by_others(ticket, g.customer),
         now=now,
     ), status
+
+
+@bp.route(f"/tickets/<int(max={ID_MAX}):ticket_id>/solve", methods=["POST"])
+@customer_required
+def solve(ticket_id: int):
+    """The customer marks their ticket as solved (a reply opens it again)."""
+    ticket = _my_ticket(ticket_id)  # the form's CSRF token is checked app-wide (CSRFProtect)
+    try:
+        solve_as_requester(db.session, ticket=ticket, customer=g.customer, now=datetime.now(UTC))
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("Glad it is solved! If it comes back, reply here and we pick it up."), "success")
+    return redirect(url_for("portal.ticket", ticket_id=ticket.id))
 
 
 def read_by_others(ticket: Ticket, viewer: User) -> int:

@@ -314,6 +314,45 @@ def announce_message(ticket: Ticket, message: Message, *, status_changed: bool) 
         publish.ticket_changed(ticket, "updated")
 
 
+def _set_status(
+    session: Session, ticket: Ticket, status: str, *, actor: User, now: datetime, why: str
+) -> None:
+    record_event(
+        session,
+        ticket,
+        "status_changed",
+        actor=actor,
+        now=now,
+        old=ticket.status,
+        new=status,
+        why=why,
+    )
+    old_status, ticket.status = ticket.status, status
+    sla.on_status_change(session, ticket, old_status, status, now=now, actor=actor)
+    ticket.solved_at = (
+        now if status == "solved" else (ticket.solved_at if status == "closed" else None)
+    )
+
+
+def solve_as_requester(
+    session: Session, *, ticket: Ticket, customer: User, now: datetime
+) -> Ticket:
+    """The requester says the problem is gone: the ticket is solved (their reply reopens it).
+
+    The resolution clock is fulfilled as when an agent solves it; no "solved" mail goes out,
+    since the customer said so themselves.
+    """
+    if customer.id != ticket.requester_id:
+        raise Forbidden(_l("Only the requester can mark this ticket as solved."))
+    if ticket.status in ("solved", "closed"):
+        raise Conflict(_l("This ticket is already solved."), code="ticket_solved")
+    _set_status(session, ticket, "solved", actor=customer, now=now, why="requester")
+    ticket.updated_at = now
+    session.commit()
+    publish.ticket_changed(ticket, "updated")
+    return ticket
+
+
 def update_ticket(
     session: Session,
     *,
@@ -347,21 +386,7 @@ def update_ticket(
 
     changed = False
     if status is not UNSET and status != ticket.status:
-        record_event(
-            session,
-            ticket,
-            "status_changed",
-            actor=actor,
-            now=now,
-            old=ticket.status,
-            new=status,
-            why="manual",
-        )
-        old_status, ticket.status = ticket.status, status
-        sla.on_status_change(session, ticket, old_status, status, now=now, actor=actor)
-        ticket.solved_at = (
-            now if status == "solved" else (ticket.solved_at if status == "closed" else None)
-        )
+        _set_status(session, ticket, status, actor=actor, now=now, why="manual")
         changed = True
     if priority is not UNSET and priority != ticket.priority:
         record_event(

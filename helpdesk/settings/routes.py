@@ -6,7 +6,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import force_locale, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
-from werkzeug.local import LocalProxy
 
 from helpdesk.auth.routes import home_for, safe_next
 from helpdesk.extensions import db
@@ -72,9 +71,6 @@ def password_page(user, *, endpoint: str, change_endpoint: str, realm: str):
 
     A wrong current password counts as a failed sign-in of the account (the sign-in limits).
     """
-    if isinstance(user, LocalProxy):
-        # login_user below must store the user, not current_user (a proxy of itself).
-        user = user._get_current_object()
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not user.check_password(form.current.data):
@@ -126,7 +122,7 @@ def staff_password():
     if current_user.role == "customer":
         abort(404)
     return password_page(
-        current_user,
+        current_user._get_current_object(),  # login_user must not get a proxy of itself
         endpoint="settings.staff_settings",
         change_endpoint="settings.staff_password",
         realm="staff",

@@ -241,6 +241,19 @@ MATRIX: dict[str, Entry] = {
             portal("POST", lambda f: f"/c/{f.slug}/chat", data={"body": "hi"}),
         )
     ),
+    "portal.solve": Entry(
+        (
+            # A's ticket on A's portal: B's people are signed out there.
+            portal("POST", lambda f: f"/c/{f.slug}/tickets/{f.ticket.id}/solve"),
+            # A's ticket id on B's own portal: B's customer gets 404; staff sign in there.
+            page(
+                "POST",
+                lambda f: f"/c/globex/tickets/{f.ticket.id}/solve",
+                agent="login",
+                supervisor="login",
+            ),
+        )
+    ),
     "portal.ticket": Entry(
         (
             # A's ticket on A's portal: B's people are signed out there.

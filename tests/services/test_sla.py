@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 from helpdesk.extensions import db
 from helpdesk.models import SlaClock, SlaTarget, Ticket, TicketEvent
 from helpdesk.services import sla
-from helpdesk.services.tickets import add_message, update_ticket
+from helpdesk.services.tickets import add_message, solve_as_requester, update_ticket
 
 MIN = timedelta(minutes=1)
 
@@ -246,3 +246,10 @@ def test_targets_are_read_once_per_transaction_and_afresh_after_it(db_session, a
         assert sla.policy_target(db_session, acme.id, "normal") is not first
     finally:
         event.remove(db.engine, "before_cursor_execute", counted)
+
+
+def test_a_ticket_the_customer_solves_fulfils_resolution_as_an_agents_would(factory, acme, now):
+    ticket = factory.ticket(acme, priority="urgent")
+    solve_as_requester(db.session, ticket=ticket, customer=ticket.requester, now=now + 45 * MIN)
+    resolution = clock(ticket, "resolution")
+    assert (resolution.state, resolution.fulfilled_at) == ("hit", now + 45 * MIN)

@@ -5,9 +5,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from helpdesk.models import Message, Ticket, TicketEvent
+from helpdesk.models import Message, OutboundMail, Ticket, TicketEvent
 from helpdesk.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from helpdesk.services.tickets import NewTicket, add_message, create_ticket, update_ticket
+from helpdesk.services.tickets import (
+    NewTicket,
+    add_message,
+    create_ticket,
+    solve_as_requester,
+    update_ticket,
+)
 
 
 def count(session, model):
@@ -196,3 +202,41 @@ def test_an_unchanged_update_records_nothing(factory, now):
         factory.session, ticket=ticket, actor=ana, status="new", priority="normal", now=now
     )
     assert [e.kind for e in ticket.events] == ["created", "routed"]
+
+
+def test_the_requester_marks_their_ticket_solved_and_a_reply_reopens_it(factory, now):
+    acme = factory.client()
+    ticket = factory.ticket(acme)
+    customer = ticket.requester
+    solve_as_requester(factory.session, ticket=ticket, customer=customer, now=now)
+    assert (ticket.status, ticket.solved_at) == ("solved", now)
+    event = ticket.events[-1]
+    assert (event.kind, event.actor_id, event.data) == (
+        "status_changed",
+        customer.id,
+        {"old": "new", "new": "solved", "why": "requester"},
+    )
+    add_message(factory.session, ticket=ticket, author=customer, body="Back again", now=now)
+    assert ticket.status == "open"
+
+
+def test_only_the_requester_may_mark_a_ticket_solved_and_only_once(factory, now):
+    acme = factory.client()
+    ticket = factory.ticket(acme)
+    other = factory.customer(acme)
+    with pytest.raises(Forbidden):
+        solve_as_requester(factory.session, ticket=ticket, customer=other, now=now)
+    solve_as_requester(factory.session, ticket=ticket, customer=ticket.requester, now=now)
+    with pytest.raises(Conflict) as refused:
+        solve_as_requester(factory.session, ticket=ticket, customer=ticket.requester, now=now)
+    assert refused.value.code == "ticket_solved"
+
+
+def test_a_ticket_the_customer_solved_sends_them_no_solved_mail(factory, now):
+    acme = factory.client()
+    ticket = factory.ticket(acme, channel="email")
+    solve_as_requester(factory.session, ticket=ticket, customer=ticket.requester, now=now)
+    kinds = factory.session.scalars(
+        select(OutboundMail.kind).where(OutboundMail.ticket_id == ticket.id)
+    ).all()
+    assert kinds == ["ack"]

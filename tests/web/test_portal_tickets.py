@@ -204,3 +204,52 @@ def test_a_page_number_far_past_the_end_shows_an_empty_page_not_an_error(client,
     response = client.get("/c/acme/tickets?page=99999999999999999999")
     assert response.status_code == 200
     assert "No tickets on this page" in page_text(response)
+
+
+def test_a_customer_marks_their_ticket_solved(client, factory, acme, kei, db_session, page_text):
+    ticket = factory.ticket(acme, kei, subject="Printer jam")
+    login(client, kei)
+    page = client.get(f"/c/acme/tickets/{ticket.id}")
+    assert f'action="/c/acme/tickets/{ticket.id}/solve"' in page.get_data(as_text=True)
+    done = client.post(f"/c/acme/tickets/{ticket.id}/solve")
+    assert done.status_code == 302 and done.location.endswith(f"/c/acme/tickets/{ticket.id}")
+    after = page_text(client.get(f"/c/acme/tickets/{ticket.id}"))
+    assert "Glad it is solved!" in after and "Mark as solved" not in after
+    db_session.expire_all()
+    assert db_session.get(Ticket, ticket.id).status == "solved"
+
+
+def test_marking_a_solved_ticket_solved_again_says_so_and_changes_nothing(
+    client, factory, acme, kei, db_session, page_text
+):
+    ticket = factory.ticket(acme, kei)
+    login(client, kei)
+    client.post(f"/c/acme/tickets/{ticket.id}/solve")
+    events = count(db_session, TicketEvent)
+    again = client.post(f"/c/acme/tickets/{ticket.id}/solve")
+    assert again.status_code == 302
+    assert "This ticket is already solved." in page_text(client.get(again.location))
+    assert count(db_session, TicketEvent) == events
+
+
+def test_nobody_marks_someone_elses_ticket_solved(client, factory, acme, globex, kei, db_session):
+    theirs = factory.ticket(acme, factory.customer(acme))
+    foreign = factory.ticket(globex)
+    login(client, kei)
+    assert client.post(f"/c/acme/tickets/{theirs.id}/solve").status_code == 404
+    assert client.post(f"/c/acme/tickets/{foreign.id}/solve").status_code == 404
+    assert client.post(f"/c/globex/tickets/{foreign.id}/solve").status_code == 302  # sign in
+    db_session.expire_all()
+    assert db_session.get(Ticket, theirs.id).status == "new"
+    assert db_session.get(Ticket, foreign.id).status == "new"
+
+
+def test_the_agent_reads_that_the_customer_solved_it(client, factory, acme, kei, ana, page_text):
+    ticket = factory.ticket(acme, kei)
+    login(client, kei)
+    client.post(f"/c/acme/tickets/{ticket.id}/solve")
+    client.post("/c/acme/logout")
+    login(client, ana)
+    assert "Kei marked the ticket as solved." in page_text(
+        client.get(f"/agent/tickets/{ticket.id}")
+    )
