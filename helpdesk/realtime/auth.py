@@ -22,7 +22,7 @@ SCOPE_KEY = "socket_user_scope"
 
 
 @dataclass(frozen=True)
-class _Scope:
+class Scope:
     """What ticket visibility depends on, as the user was when last checked (never trusted alone:
     every query also requires the user row to still match it)."""
 
@@ -32,6 +32,11 @@ class _Scope:
     serves_all_clients: bool
     is_authenticated: bool = True
     active: bool = True
+
+    @classmethod
+    def of(cls, user: User) -> Scope:
+        """The scope of a user as they are now."""
+        return cls(user.id, user.role, user.client_id, bool(user.serves_all_clients))
 
 
 @dataclass
@@ -71,15 +76,15 @@ def socket_user() -> User | None:
     return user if user is not None and user.active else None
 
 
-def socket_scope() -> _Scope | None:
+def socket_scope() -> Scope | None:
     """What the socket remembered of its user at connect (for context_for), or None."""
     user_id, scope = session.get(SESSION_KEY), session.get(SCOPE_KEY)
     if not isinstance(user_id, int) or not isinstance(scope, list) or len(scope) != 3:
         return None
-    return _Scope(user_id, *scope)
+    return Scope(user_id, *scope)
 
 
-def context_for(scope: _Scope, ticket_id: int, msg_id: str | None = None) -> ChatContext | None:
+def context_for(scope: Scope, ticket_id: int, msg_id: str | None = None) -> ChatContext | None:
     """The fast path of chat_context with the scope given: one SELECT, no socket needed.
 
     None when the user no longer matches the scope or may not see the ticket; the caller
@@ -106,7 +111,7 @@ def valid_id(value: object) -> bool:
 def _context_statement(role: str, no_client: bool, serves_all: bool, with_prior: bool) -> Select:
     # Built once per shape and run with parameters: building it per event cost more than
     # running it. Only the role and flags shape the clause; ids are bound parameters.
-    scope = _Scope(bindparam("uid"), role, None if no_client else bindparam("cid"), serves_all)
+    scope = Scope(bindparam("uid"), role, None if no_client else bindparam("cid"), serves_all)
     same_user = and_(
         User.id == scope.id,
         User.active.is_(True),

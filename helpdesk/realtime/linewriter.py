@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.extensions import db, socketio
 from helpdesk.models import Message, Ticket
-from helpdesk.realtime.auth import context_for
+from helpdesk.realtime.auth import Scope, context_for
 from helpdesk.realtime.limits import SocketLimits
 from helpdesk.serializers import message_json
 from helpdesk.services.errors import ServiceError
@@ -44,7 +44,7 @@ EXTENSION = "helpdesk_line_writer"
 class Line:
     """One send_message event, with what the handler knew from the socket."""
 
-    scope: Any  # auth._Scope remembered at connect
+    scope: Scope  # remembered at connect
     sid: str
     ticket_id: int
     body: object

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from helpdesk.extensions import db
 from helpdesk.models import Message, SlaClock, TicketEvent
 from helpdesk.realtime import linewriter
-from helpdesk.realtime.auth import _Scope
+from helpdesk.realtime.auth import Scope
 from helpdesk.realtime.events import limits
 from helpdesk.services.tickets import update_ticket
 
@@ -44,7 +44,7 @@ def stored(app, *columns):
 
 
 def line(user, ticket, body, msg_id, *, sid="sid-1", internal=False, invalid=None):
-    scope = _Scope(user.id, user.role, user.client_id, bool(user.serves_all_clients))
+    scope = Scope.of(user)
     return linewriter.Line(scope, sid, ticket.id, body, msg_id, internal, invalid=invalid)
 
 
