@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, g, request
-from flask_babel import force_locale, format_datetime, format_timedelta, get_locale, get_timezone
+from flask_babel import (
+    force_locale,
+    format_datetime,
+    format_decimal,
+    format_timedelta,
+    get_locale,
+    get_timezone,
+)
 from flask_login import current_user
 
 LOCALE_COOKIE = "hd_locale"
@@ -148,6 +155,21 @@ def desk_language():
     return rendered_for(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"), "UTC")
 
 
+class Number:
+    """A number that prints in the locale of the moment it is shown (12,345 / 12.345 / 12 345).
+
+    For messages made at import time (lazy_gettext) whose text is rendered later, per viewer.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int | float):
+        self.value = value
+
+    def __str__(self) -> str:
+        return format_decimal(self.value)
+
+
 def dt(value: datetime | None, fmt: str = "medium") -> str:
     """A datetime shown in the viewer's zone and language."""
     if value is None:
@@ -167,6 +189,7 @@ def init_app(app: Flask) -> None:
     """Register template globals and filters for dates and the current locale."""
     app.jinja_env.globals.update(get_locale=get_locale, get_timezone=get_timezone)
     app.jinja_env.filters["dt"] = dt
+    app.jinja_env.filters["num"] = format_decimal  # counts inside messages: %(count)s
     app.jinja_env.filters["reltime"] = reltime
     app.jinja_env.filters["isoutc"] = lambda v: v.astimezone(UTC).isoformat() if v else ""
 

@@ -9,6 +9,7 @@ from flask import request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
+from helpdesk.i18n import Number
 from helpdesk.services.errors import ServiceError, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
@@ -79,7 +80,7 @@ def _message(error: dict) -> str:
     if kind == "literal_error":
         return _("Choose one of: %(choices)s.", choices=ctx.get("expected", ""))
     if kind == "string_too_long":
-        return _("Must be at most %(limit)d characters.", limit=ctx["max_length"])
+        return _("Must be at most %(limit)s characters.", limit=Number(ctx["max_length"]))
     if kind == "string_too_short":
         return _("Must not be empty.")
     if kind == "string_pattern_mismatch":

@@ -15,6 +15,7 @@ from flask_socketio import emit, join_room, leave_room
 from sqlalchemy import select
 
 from helpdesk.extensions import db, socketio
+from helpdesk.i18n import Number
 from helpdesk.models import PRESENCE, Message, TicketRead
 from helpdesk.realtime import linewriter, rooms
 from helpdesk.realtime.auth import (
@@ -198,7 +199,9 @@ def _invalid_line(payload: dict) -> dict | None:
     """The refusal of a malformed chat line (checked after the ticket and the rate limit)."""
     body, msg_id = payload.get("body"), payload.get("client_msg_id")
     if isinstance(body, str) and len(body) > BODY_MAX:
-        return fail("too_long", _("A message has at most %(limit)d characters.", limit=BODY_MAX))
+        return fail(
+            "too_long", _("A message has at most %(limit)s characters.", limit=Number(BODY_MAX))
+        )
     if not isinstance(msg_id, str) or not msg_id:
         return fail("validation_error", _("client_msg_id is required."))
     if not isinstance(payload.get("internal", False), bool):

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from helpdesk.i18n import normalize_locale
+from helpdesk.i18n import Number, normalize_locale
 from helpdesk.mail import outbound
 from helpdesk.models import (
     CHANNELS,
@@ -53,7 +53,7 @@ def _clean_text(value: object, *, field: str, limit: int, errors: dict, required
     if required and not text:
         errors[field] = _l("This field is required.")
     elif len(text) > limit:
-        errors[field] = _l("Must be at most %(limit)d characters.", limit=limit)
+        errors[field] = _l("Must be at most %(limit)s characters.", limit=Number(limit))
     return text
 
 
@@ -230,7 +230,7 @@ def add_message(
     if client_msg_id is not None and (
         not isinstance(client_msg_id, str) or not 0 < len(client_msg_id) <= CLIENT_MSG_ID_MAX
     ):
-        errors["client_msg_id"] = _l("Must be text of 1 to %(limit)d characters.", limit=64)
+        errors["client_msg_id"] = _l("Must be text of 1 to %(limit)s characters.", limit=Number(64))
     if channel not in CHANNELS:
         errors["channel"] = _l("Unknown channel.")
     if errors:
