@@ -160,7 +160,7 @@ def render(session: Session, mail: OutboundMail) -> EmailMessage:
         if promise is not None and promise.kind == "by":
             expected = format_when(promise.at, locale=locale, zone=zone)
     with force_locale(locale):
-        team = gettext("%(client)s Support", client=client.name)
+        team = _team(client)
         body = render_template(
             f"mail/{mail.kind}.txt",
             ticket=ticket,
@@ -169,24 +169,17 @@ def render(session: Session, mail: OutboundMail) -> EmailMessage:
             expected=expected,
             team=team,
         )
-    team, name = _one_line(team), _one_line(customer.name)
-    msg = EmailMessage()
-    msg["Subject"] = _one_line(f"[{ticket.reference}] {ticket.subject}")
-    msg["From"] = Address(display_name=team, addr_spec=config["MAIL_FROM"])
-    msg["To"] = Address(display_name=name, addr_spec=mail.to_addr)
+    headers = {}
     if client.inbound_email:
-        msg["Reply-To"] = Address(display_name=team, addr_spec=client.inbound_email)
-    msg["Date"] = rfc2822_date(mail.created_at)
-    msg["Message-ID"] = f"<{mail.message_id_header}>"
+        headers["Reply-To"] = Address(display_name=_one_line(team), addr_spec=client.inbound_email)
     earlier = thread_ids(session, ticket, before=mail.message_id_header)
     if earlier:
-        msg["In-Reply-To"] = f"<{earlier[-1]}>"
-        msg["References"] = " ".join(f"<{h}>" for h in earlier)
+        headers["In-Reply-To"] = f"<{earlier[-1]}>"
+        headers["References"] = " ".join(f"<{h}>" for h in earlier)
     if mail.kind != "reply":
-        msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
-    msg.set_content(body)
-    msg["Content-Language"] = locale.replace("_", "-")  # after set_content, which clears it
-    return msg
+        headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
+    subject = f"[{ticket.reference}] {ticket.subject}"
+    return _compose(mail, subject, team, customer.name, body, locale, headers)
 
 
 def render_password_link(mail: OutboundMail) -> EmailMessage:
@@ -200,10 +193,7 @@ def render_password_link(mail: OutboundMail) -> EmailMessage:
         (user.locale, client.default_locale if client else None), config["LANGUAGES"]
     )
     with force_locale(locale):
-        if client is not None:
-            team = gettext("%(client)s Support", client=client.name)
-        else:
-            team = gettext("Helpdesk")
+        team = _team(client)
         subject = gettext("Set your password")
         body = render_template(
             "mail/password.txt",
@@ -212,15 +202,29 @@ def render_password_link(mail: OutboundMail) -> EmailMessage:
             minutes=config["PASSWORD_LINK_MINUTES"],
             team=team,
         )
+    headers = {"Auto-Submitted": "auto-generated"}
+    return _compose(mail, subject, team, user.name, body, locale, headers)
+
+
+def _team(client) -> str:
+    # The sender's name, in the mail's language (called under force_locale).
+    return gettext("%(client)s Support", client=client.name) if client else gettext("Helpdesk")
+
+
+def _compose(
+    mail: OutboundMail, subject: str, team: str, name: str, body: str, locale: str, headers: dict
+) -> EmailMessage:
+    """The e-mail every kind shares: the team to the recipient, dated, with its Message-ID."""
     msg = EmailMessage()
-    msg["Subject"] = subject
-    msg["From"] = Address(display_name=_one_line(team), addr_spec=config["MAIL_FROM"])
-    msg["To"] = Address(display_name=_one_line(user.name), addr_spec=mail.to_addr)
+    msg["Subject"] = _one_line(subject)
+    msg["From"] = Address(display_name=_one_line(team), addr_spec=current_app.config["MAIL_FROM"])
+    msg["To"] = Address(display_name=_one_line(name), addr_spec=mail.to_addr)
     msg["Date"] = rfc2822_date(mail.created_at)
     msg["Message-ID"] = f"<{mail.message_id_header}>"
-    msg["Auto-Submitted"] = "auto-generated"
+    for header, value in headers.items():
+        msg[header] = value
     msg.set_content(body)
-    msg["Content-Language"] = locale.replace("_", "-")
+    msg["Content-Language"] = locale.replace("_", "-")  # after set_content, which clears it
     return msg
 
 
