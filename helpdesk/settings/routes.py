@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale, get_timezone
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_user
 
+from helpdesk.auth.guards import roles_required
 from helpdesk.auth.routes import home_for, safe_next
 from helpdesk.extensions import db
 from helpdesk.i18n import LOCALE_COOKIE
@@ -15,6 +16,8 @@ from helpdesk.ratelimit import login_limits, mark_failed_login
 from helpdesk.services import audit
 from helpdesk.settings import bp
 from helpdesk.settings.forms import SettingsForm
+
+STAFF_ROLES = ("agent", "supervisor", "admin")  # customers have their settings in their portal
 
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -53,8 +56,7 @@ def settings_page(user, *, endpoint: str, change_endpoint: str):
     """GET shows, POST saves the user's language and time zone; one view for both realms."""
     form = SettingsForm()
     if request.method == "GET":
-        form.locale.data = str(get_locale())
-        form.timezone.data = user.timezone or str(get_timezone())
+        _show_current(form, user)
     if form.validate_on_submit():
         user.locale = form.locale.data
         user.timezone = form.timezone.data
@@ -86,9 +88,14 @@ def password_page(user, *, endpoint: str, change_endpoint: str, realm: str):
             flash(_("Your password is changed. Every other session is signed out."), "success")
             return redirect(url_for(endpoint))
     settings = SettingsForm(formdata=None)
-    settings.locale.data = str(get_locale())
-    settings.timezone.data = user.timezone or str(get_timezone())
+    _show_current(settings, user)
     return _render(user, settings, form, change_endpoint), 422
+
+
+def _show_current(form: SettingsForm, user) -> None:
+    # The language and zone the pages use now, as the form's starting values.
+    form.locale.data = str(get_locale())
+    form.timezone.data = user.timezone or str(get_timezone())
 
 
 def _render(user, form, password_form, change_endpoint: str):
@@ -102,11 +109,9 @@ def _render(user, form, password_form, change_endpoint: str):
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@login_required
+@roles_required(*STAFF_ROLES)
 def staff_settings():
     """Staff settings; customers have theirs in their portal."""
-    if current_user.role == "customer":
-        abort(404)
     return settings_page(
         current_user,
         endpoint="settings.staff_settings",
@@ -115,12 +120,10 @@ def staff_settings():
 
 
 @bp.route("/settings/password", methods=["POST"])
-@login_required
+@roles_required(*STAFF_ROLES)
 @login_limits
 def staff_password():
-    """Change a staff password."""
-    if current_user.role == "customer":
-        abort(404)
+    """Change a staff password; customers change theirs in their portal."""
     return password_page(
         current_user._get_current_object(),  # login_user must not get a proxy of itself
         endpoint="settings.staff_settings",
