@@ -130,6 +130,10 @@ class Config:
     # Password links asked for, staff and portals together, per address:
     RATELIMIT_PASSWORD_LINK = os.environ.get("RATELIMIT_PASSWORD_LINK", "5/hour")
     SCHEDULER_ENABLED = os.environ.get("SCHEDULER_ENABLED", "1") == "1"
+    # Seconds between two scheduler ticks (SLA scan, follow-the-sun, outgoing mail).
+    SCHEDULER_TICK_SECONDS = float(os.environ.get("SCHEDULER_TICK_SECONDS", "30"))
+    # An online agent with no page or socket activity for this long becomes away.
+    AGENT_IDLE_MINUTES = float(os.environ.get("AGENT_IDLE_MINUTES", "15"))
 
     @classmethod
     def resolve(cls) -> dict:

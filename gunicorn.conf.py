@@ -37,4 +37,4 @@ def post_worker_init(worker):
     tune_garbage_collector()
     scheduler.start(worker.wsgi)
     if worker.wsgi.config.get("SCHEDULER_ENABLED"):
-        worker.log.info("scheduler tick started (every %d s)", scheduler.TICK_SECONDS)
+        worker.log.info("scheduler tick started (every %.0f s)", scheduler.interval(worker.wsgi))

@@ -1,4 +1,4 @@
-"""Flask CLI commands: provision, demo, sla tick, audit list."""
+"""Flask CLI commands: provision, demo, sla tick, routing tick, audit list."""
 
 from __future__ import annotations
 
@@ -81,6 +81,21 @@ def init_app(app: Flask) -> None:
 
         counts = scheduler.tick(datetime.now(UTC))
         click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+    @app.cli.group("routing")
+    def routing_group() -> None:
+        """Follow-the-sun routing."""
+
+    @routing_group.command("tick")
+    def routing_tick() -> None:
+        """Run follow-the-sun once now: idle agents away, shift-end handoffs, pickups."""
+        from helpdesk import scheduler
+
+        result = scheduler.routing_tick(datetime.now(UTC))
+        if result.skipped:
+            click.echo("skipped: another process is running follow-the-sun right now")
+            return
+        click.echo(", ".join(f"{k}: {v}" for k, v in result.counts().items()))
 
     @app.cli.group("audit")
     def audit_group() -> None:

@@ -60,15 +60,22 @@ def routing_reason(note: dict | None) -> str | None:
     return code
 
 
-def handoff_note(previous: str, note: dict) -> str:
-    """The internal note left on a ticket handed off at shift end."""
+def handoff_cause(cause: str | None) -> str:
+    """Why an owner's ticket moved, as one sentence (old events without a cause: shift end)."""
+    if cause == "offline":
+        return _("The agent went offline.")
+    if cause == "inactive":
+        return _("The agent's account was deactivated.")
+    if cause == "reroute":
+        return _("Rerouted after an SLA breach.")
+    return _("The shift ended.")
+
+
+def handoff_note(previous: str, note: dict, cause: str | None = None) -> str:
+    """The internal note left on a handed-off ticket: who had it, why it moved, who has it now."""
     to = (note.get("params") or {}).get("agent") if note.get("code") == "assigned" else None
     if to:
-        head = _(
-            "Handed off from %(old)s to %(new)s at the end of the shift.", old=previous, new=to
-        )
+        head = _("Handed off from %(old)s to %(new)s.", old=previous, new=to)
     else:
-        head = _(
-            "Handed off from %(old)s at the end of the shift; back in the queue.", old=previous
-        )
-    return head + " " + (routing_reason(note) or "")
+        head = _("Handed off from %(old)s; back in the queue.", old=previous)
+    return " ".join(part for part in (head, handoff_cause(cause), routing_reason(note)) if part)

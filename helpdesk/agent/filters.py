@@ -11,7 +11,7 @@ from flask_babel import format_decimal, format_time, format_timedelta, get_local
 from flask_babel import gettext as _
 
 from helpdesk.agent import bp
-from helpdesk.describe import routing_reason
+from helpdesk.describe import handoff_cause, routing_reason
 
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -20,6 +20,12 @@ _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 def routing_reason_filter(note: dict | None) -> str:
     """A stored routing decision {"code", "params"} as one sentence in the viewer's language."""
     return routing_reason(note) if isinstance(note, dict) else ""
+
+
+@bp.app_template_filter("handoff_cause")
+def handoff_cause_filter(cause: object) -> str:
+    """Why a handed-off ticket moved (shift end, offline, deactivated, reroute), in words."""
+    return handoff_cause(cause if isinstance(cause, str) else None)
 
 
 @bp.app_template_filter("dayname")

@@ -35,7 +35,7 @@ from helpdesk.domain.routing import CalendarMemo
 from helpdesk.extensions import db
 from helpdesk.models import Message, Site, SlaClock, Ticket, TicketEvent, TicketRead, User
 from helpdesk.portal.forms import ID_MAX, PRIORITY_LABELS, STATUS_LABELS
-from helpdesk.services import routing
+from helpdesk.services import follow_the_sun, routing
 from helpdesk.services.errors import Conflict, ServiceError
 from helpdesk.services.scope import get_visible_ticket, visible_clients, visible_tickets
 from helpdesk.services.sla_report import (
@@ -71,9 +71,16 @@ def agent_context() -> dict:
 
 @bp.before_request
 def note_agent_activity() -> None:
-    """Every agent page request counts as activity, so idle agents (only) are set away."""
-    if current_user.is_authenticated and current_user.role == "agent":
-        routing.touch(db.session, current_user, now=datetime.now(UTC))
+    """Every agent page request counts as activity, so idle agents (only) are set away.
+
+    A live page's own refreshes (`X-Fragment`) are not the agent's doing and do not count.
+    """
+    if (
+        current_user.is_authenticated
+        and current_user.role == "agent"
+        and not request.headers.get("X-Fragment")
+    ):
+        follow_the_sun.touch(db.session, current_user, now=datetime.now(UTC))
 
 
 @bp.app_context_processor
@@ -528,11 +535,19 @@ def presence():
         return render_template("errors/error.html", status=400, message=message), 400
     now = datetime.now(UTC)
     status = form.status.data
-    routing.set_presence(db.session, current_user, status, now=now)
+    change = follow_the_sun.set_presence(db.session, current_user, status, now=now)
     flash(_presence_said()[status], "success")
+    if change.handed_off:
+        flash(
+            ngettext(
+                "%(num)d open ticket went to colleagues or back to the queue.",
+                "%(num)d open tickets went to colleagues or back to the queue.",
+                len(change.handed_off),
+            ),
+            "info",
+        )
     if status == "online":
-        picked = routing.pickup(db.session, now=now)
-        mine = sum(1 for _ticket, agent_id in picked if agent_id == current_user.id)
+        mine = len(change.picked_up)
         if mine:
             flash(
                 ngettext(

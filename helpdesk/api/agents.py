@@ -13,7 +13,7 @@ from helpdesk.api.principal import current_user
 from helpdesk.api.schemas import AgentStatus, AgentStatusUpdate
 from helpdesk.extensions import db
 from helpdesk.serializers import iso
-from helpdesk.services import routing
+from helpdesk.services import follow_the_sun
 
 
 @bp.put("/agents/me/status")
@@ -28,9 +28,7 @@ def put_my_status():
     agent = current_user("agent")
     data = parse_body(AgentStatusUpdate)
     now = datetime.now(UTC)
-    routing.set_presence(db.session, agent, data.status, now=now)
-    if data.status == "online":
-        routing.pickup(db.session, now=now)
+    follow_the_sun.set_presence(db.session, agent, data.status, now=now)
     return jsonify(
         agent={"id": agent.id, "name": agent.name},
         status=agent.presence,

@@ -12,7 +12,7 @@ from helpdesk.auth.forms import LoginForm
 from helpdesk.extensions import db
 from helpdesk.models import STAFF_REALM
 from helpdesk.ratelimit import login_limits, mark_failed_login, password_link_per_address
-from helpdesk.services import audit, routing
+from helpdesk.services import audit, follow_the_sun
 from helpdesk.services.auth import authenticate
 
 
@@ -108,7 +108,7 @@ def logout():
         return render_template("auth/logout.html")
     if current_user.role == "agent" and current_user.presence == "online":
         # Away, not offline: no new tickets come, but open ones stay until the shift ends.
-        routing.set_presence(db.session, current_user, "away", now=datetime.now(UTC))
+        follow_the_sun.set_presence(db.session, current_user, "away", now=datetime.now(UTC))
     audit.record_request(db.session, "logout", actor=current_user, data={"realm": "staff"})
     db.session.commit()
     logout_user()

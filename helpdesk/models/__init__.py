@@ -3,6 +3,7 @@
 from helpdesk.models.attachments import Attachment
 from helpdesk.models.audit import AUDIT_KINDS, AuditEvent
 from helpdesk.models.mail import OUTBOX_STATES, MailMessageId, OutboundMail
+from helpdesk.models.scheduler import JobLease
 from helpdesk.models.sites import Site
 from helpdesk.models.sla import CLOCK_STATES, SlaClock
 from helpdesk.models.tenancy import ESCALATIONS, PRIORITIES, Calendar, Client, SlaTarget
@@ -45,6 +46,7 @@ __all__ = [
     "Calendar",
     "Client",
     "IdempotencyKey",
+    "JobLease",
     "MailMessageId",
     "Message",
     "OUTBOX_STATES",

@@ -7,9 +7,10 @@ Every client event answers `{"ok": true, ...}` or `{"ok": false, "error": {"code
 from __future__ import annotations
 
 import functools
+import time
 from datetime import UTC, datetime
 
-from flask import current_app, request
+from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_socketio import emit, join_room, leave_room
 from sqlalchemy import select
@@ -27,7 +28,7 @@ from helpdesk.realtime.auth import (
 )
 from helpdesk.realtime.limits import SocketLimits
 from helpdesk.serializers import message_json
-from helpdesk.services import routing
+from helpdesk.services import follow_the_sun
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.tickets import BODY_MAX, add_message
 
@@ -66,11 +67,33 @@ def on(event: str):
         @functools.wraps(handler)
         def run(*args):
             request.routing_exception = None
-            return handler(*args)
+            answer = handler(*args)
+            if event != "disconnect":
+                _note_activity()
+            return answer
 
         return socketio.on(event)(run)
 
     return register
+
+
+SEEN_EVERY = 60.0  # seconds: an agent's socket activity is written at most this often
+SEEN_KEY = "socket_seen_at"
+
+
+def _note_activity() -> None:
+    """An agent's socket event is activity (idle agents become away); written once a minute.
+
+    The socket's own session remembers the last write, so most events cost a dict lookup.
+    """
+    scope = socket_scope()
+    if scope is None or scope.role != "agent":
+        return
+    now = time.monotonic()
+    if now - session.get(SEEN_KEY, -SEEN_EVERY) < SEEN_EVERY:
+        return
+    session[SEEN_KEY] = now
+    follow_the_sun.seen(db.session, scope.id, now=datetime.now(UTC))
 
 
 def _limited(event: str):
@@ -301,10 +324,14 @@ def on_set_status(payload=None):
     if status not in PRESENCE:
         return fail("validation_error", _("status must be online, away or offline."))
     now = datetime.now(UTC)
-    routing.set_presence(db.session, user, status, now=now)
-    if status == "online":
-        routing.pickup(db.session, now=now)
+    follow_the_sun.set_presence(db.session, user, status, now=now)
     return ok(status=status)
+
+
+@on("activity")
+def on_activity(payload=None):
+    """The page saw the agent at work (keys, pointer, scrolling): they are not idle."""
+    return ok()
 
 
 @socketio.on_error_default

@@ -1,4 +1,7 @@
-"""Escalation on SLA breach, per the client's `escalation` list: notify, raise priority, reroute."""
+"""Escalation on SLA breach, per the client's `escalation` list: notify, raise priority, reroute.
+
+A reroute is a new routing decision that leaves the current owner out.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from helpdesk.models import PRIORITIES, SlaClock, TicketEvent
+from helpdesk.services import follow_the_sun
 
 
 def escalate(session: Session, clock: SlaClock, *, now: datetime) -> list[str]:
@@ -34,17 +38,13 @@ def escalate(session: Session, clock: SlaClock, *, now: datetime) -> list[str]:
             else:
                 data["skipped"] = "already urgent"
         elif action == "reroute" and ticket.assignee_id is not None and ticket.is_open:
-            data["from_assignee"] = ticket.assignee_id
-            ticket.assignee = None
-            ticket.assignee_id = None
-            session.add(
-                TicketEvent(
-                    ticket=ticket,
-                    kind="assigned",
-                    at=now,
-                    data={"old": data["from_assignee"], "new": None, "why": "escalation"},
-                )
-            )
+            # A new routing decision without the owner; nobody else eligible: it stays.
+            previous = ticket.assignee_id
+            decision = follow_the_sun.reroute(session, ticket, now=now)
+            if decision is not None:
+                data.update(from_assignee=previous, to_assignee=decision.agent.id)
+            else:
+                data["skipped"] = "nobody else available"
         session.add(TicketEvent(ticket=ticket, kind="escalated", at=now, data=data))
     ticket.updated_at = now
     return actions

@@ -1,19 +1,16 @@
-"""Routing use cases: route at intake, preview, take, pick up waiting tickets, hand off.
+"""Routing use cases: route at intake, preview, coverage, take a waiting ticket.
 
 Agents and their loads come from one query (`agent_views`); the pure domain in
-`helpdesk.domain.routing` chooses. Assignments that can race (taking, pickup,
-handoff) are conditional updates, so two processes or two agents never both win.
+`helpdesk.domain.routing` chooses. Taking a ticket is a conditional update, so two agents
+never both win; handoffs and pickups at run time live in `services/follow_the_sun.py`.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     String,
@@ -29,7 +26,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from helpdesk.describe import handoff_note
 from helpdesk.domain.calendar import BusinessCalendar
 from helpdesk.domain.coverage import Coverage, week_coverage
 from helpdesk.domain.routing import AgentView, Decision, Need, choose
@@ -38,7 +34,6 @@ from helpdesk.models import (
     AgentLanguage,
     AgentSkill,
     Client,
-    Message,
     Site,
     Ticket,
     TicketEvent,
@@ -257,11 +252,13 @@ def need_of(ticket: Ticket) -> Need:
     )
 
 
-def _note(decision: Decision) -> dict:
+def note_of(decision: Decision) -> dict:
+    """A decision as stored on tickets and events: its reason code and parameters."""
     return {"code": decision.reason, "params": decision.reason_params}
 
 
-def _event(session, ticket, kind, now, actor=None, **data) -> None:
+def record(session, ticket, kind, now, actor=None, **data) -> None:
+    """Add one routing event to the ticket (inside the caller's transaction)."""
     session.add(TicketEvent(ticket=ticket, kind=kind, actor=actor, at=now, data=data))
 
 
@@ -284,9 +281,9 @@ def apply_decision(
     actor: User | None = None,
 ) -> None:
     """Store a decision on the ticket (assignee or queue site) with its events."""
-    ticket.routing_note = _note(decision)
+    ticket.routing_note = note_of(decision)
     ticket.site = session.get(Site, sites[decision.site]) if decision.site in sites else None
-    _event(
+    record(
         session,
         ticket,
         "routed",
@@ -294,7 +291,7 @@ def apply_decision(
         actor,
         why=why,
         summary=decision.summary(),
-        **_note(decision),
+        **note_of(decision),
     )
     old = ticket.assignee_id
     if decision.agent is not None:
@@ -307,7 +304,7 @@ def apply_decision(
         ticket.expected_pickup_at = decision.expected_pickup_at
     new = decision.agent.id if decision.agent else None
     if new != old:
-        _event(session, ticket, "assigned", now, actor, old=old, new=new, why=why)
+        record(session, ticket, "assigned", now, actor, old=old, new=new, why=why)
     ticket.updated_at = now
 
 
@@ -389,176 +386,15 @@ def take_ticket(session: Session, ticket: Ticket, agent: User, *, now: datetime)
         )
     session.refresh(ticket)
     agent.last_assigned_at = now
-    _event(session, ticket, "assigned", now, agent, old=None, new=agent.id, why="taken")
+    record(session, ticket, "assigned", now, agent, old=None, new=agent.id, why="taken")
     session.commit()
     publish.ticket_changed(ticket, "assigned")
     publish.ticket_assigned(ticket)
     return ticket
 
 
-def _urgency_order():
+def urgency_order():
+    """ORDER BY terms for "most urgent first": time to breach, then priority, then age."""
     due = Ticket.next_due_at
     rank = case(PRIORITY_RANK, value=Ticket.priority, else_=9)
     return [due.is_(None), due, rank, Ticket.created_at, Ticket.id]
-
-
-def pickup(session: Session, *, now: datetime, limit: int = 200) -> list[tuple[int, int]]:
-    """Assign waiting tickets to available agents, most urgent first; (ticket, agent) pairs."""
-    views, sites = agent_views(session)
-    available = {
-        v.id: v
-        for v in views
-        if v.presence == "online" and v.load < v.capacity and v.shift and v.shift.is_open(now)
-    }
-    if not available:
-        return []
-    served_all = any(v.serves_all for v in available.values())
-    clients = set().union(*(v.clients for v in available.values()))
-    stmt = select(Ticket).where(Ticket.assignee_id.is_(None), Ticket.status.in_(ACTIVE_STATUSES))
-    if not served_all:
-        stmt = stmt.where(Ticket.client_id.in_(clients))
-    waiting = session.scalars(stmt.order_by(*_urgency_order()).limit(limit)).all()
-    done = []
-    for ticket in waiting:
-        decision = choose(available.values(), need_of(ticket), now, live=True)
-        if decision.agent is None:
-            continue
-        won = session.execute(
-            update(Ticket)
-            .where(Ticket.id == ticket.id, Ticket.assignee_id.is_(None))
-            .values(assignee_id=decision.agent.id),
-            execution_options={"synchronize_session": False},
-        ).rowcount
-        if not won:
-            continue
-        ticket.assignee_id = None  # let apply_decision record old -> new
-        apply_decision(session, ticket, decision, sites, now=now, why="pickup")
-        view = decision.agent
-        available[view.id] = replace(view, load=view.load + 1, last_assigned_at=now)
-        if available[view.id].load >= view.capacity:
-            del available[view.id]
-        done.append((ticket.id, view.id))
-        if not available:
-            break
-    session.commit()
-    for ticket in waiting:
-        if any(ticket.id == t for t, _a in done):
-            publish.ticket_changed(ticket, "assigned")
-            publish.ticket_assigned(ticket)
-    return done
-
-
-def handoff(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
-    """Re-route open tickets of agents who are off shift or offline, most urgent first."""
-    owners = session.scalars(
-        select(Ticket.assignee_id)
-        .where(Ticket.assignee_id.is_not(None), Ticket.status.in_(ACTIVE_STATUSES))
-        .distinct()
-    ).all()
-    if not owners:
-        return []
-    owner_views, _ = agent_views(session, agent_ids=owners)
-    gone = {
-        v.id
-        for v in owner_views
-        if v.presence == "offline" or v.shift is None or not v.shift.is_open(now)
-    }
-    # Agents who were deactivated are gone too.
-    gone |= set(owners) - {v.id for v in owner_views}
-    if not gone:
-        return []
-    tickets = session.scalars(
-        select(Ticket)
-        .where(Ticket.assignee_id.in_(gone), Ticket.status.in_(ACTIVE_STATUSES))
-        .order_by(*_urgency_order())
-        .limit(limit)
-    ).all()
-    views, sites = agent_views(session)
-    pool = {v.id: v for v in views if v.id not in gone}
-    moved = []
-    for ticket in tickets:
-        previous = ticket.assignee
-        decision = choose(pool.values(), need_of(ticket), now, live=True)
-        won = session.execute(
-            update(Ticket)
-            .where(Ticket.id == ticket.id, Ticket.assignee_id == previous.id)
-            .values(updated_at=now),
-            execution_options={"synchronize_session": False},
-        ).rowcount
-        if not won:
-            continue
-        apply_decision(session, ticket, decision, sites, now=now, why="handoff")
-        session.add(
-            Message(
-                ticket=ticket,
-                author=None,
-                kind="system",
-                internal=True,
-                channel="portal",
-                created_at=now,
-                body=_stored_text(handoff_note, previous.name, _note(decision)),
-            )
-        )
-        _event(
-            session,
-            ticket,
-            "handed_off",
-            now,
-            None,
-            old=previous.id,
-            new=decision.agent.id if decision.agent else None,
-            **_note(decision),
-        )
-        if decision.agent is not None:
-            view = decision.agent
-            pool[view.id] = replace(view, load=view.load + 1, last_assigned_at=now)
-        moved.append(ticket.id)
-    session.commit()
-    for ticket in tickets:
-        if ticket.id in moved:
-            publish.ticket_changed(ticket, "handed_off")
-            publish.ticket_assigned(ticket)
-    return moved
-
-
-def _stored_text(render, *args) -> str:
-    # Stored notes are documents: written once, in the desk's default language.
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
-        return render(*args)
-
-
-def set_presence(session: Session, agent: User, status: str, *, now: datetime) -> None:
-    """Store an agent's presence, tell agents and admins, and pick up work when online."""
-    agent.presence = status
-    agent.presence_at = now
-    agent.last_seen_at = now
-    session.commit()
-    publish.emit(
-        "presence",
-        {"agent": {"id": agent.id, "name": agent.name}, "status": status},
-        to=publish.rooms.agents_room(),
-    )
-
-
-def mark_idle_agents_away(session: Session, *, now: datetime, idle: timedelta) -> list[int]:
-    """Online agents not seen for `idle` become away (they stop receiving new tickets)."""
-    ids = session.scalars(
-        select(User.id).where(
-            User.role == "agent",
-            User.presence == "online",
-            or_(User.last_seen_at.is_(None), User.last_seen_at < now - idle),
-        )
-    ).all()
-    for agent_id in ids:
-        agent = session.get(User, agent_id)
-        set_presence(session, agent, "away", now=now)
-    return list(ids)
-
-
-def touch(session: Session, agent: User, *, now: datetime) -> None:
-    """Note that an agent is active; writes at most once a minute."""
-    if agent.role == "agent" and (
-        agent.last_seen_at is None or now - agent.last_seen_at > timedelta(minutes=1)
-    ):
-        agent.last_seen_at = now
-        session.commit()

@@ -453,11 +453,14 @@ def scan(session: Session, *, now: datetime, limit: int = 500) -> ScanResult:
     values = {"state": "missed", "breached_at": now}
     for clock in _claimed(session, breach_query, breach_guard, values, limit=limit):
         _event(session, clock.ticket, "sla_breach", clock, now)
+        owner = clock.ticket.assignee_id
         escalate(session, clock, now=now)
         session.commit()
         result.breaches.append(clock.id)
         publish.sla_alert("sla_breach", clock)
         publish.ticket_changed(clock.ticket, "sla_breach")
+        if clock.ticket.assignee_id not in (None, owner):  # rerouted to someone else
+            publish.ticket_assigned(clock.ticket)
     return result
 
 

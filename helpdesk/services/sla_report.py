@@ -118,9 +118,12 @@ def expected_reply(
         and c.paused_since is None
     ]
     due = min(dues) if dues else None
-    # Without a response clock, the routing estimate stands in until someone first answers.
-    if due is None and ticket.status == "new":
-        due = ticket.expected_pickup_at
+    # A ticket waiting in a queue for the next shift (never assigned, or handed off at a
+    # shift end) cannot be answered before someone picks it up: the promise is the later of
+    # the clock and the expected pickup; without a response clock, the pickup alone.
+    pickup = ticket.expected_pickup_at if ticket.assignee_id is None else None
+    if pickup is not None and (due is None or pickup > due):
+        due = pickup
     if due is None:
         return None
     return ExpectedReply("late" if due <= now else "by", due)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from helpdesk.i18n import Number, normalize_locale
 from helpdesk.mail import outbound
@@ -24,7 +24,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.realtime import publish
-from helpdesk.services import routing, sla
+from helpdesk.services import follow_the_sun, routing, sla
 from helpdesk.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from helpdesk.services.scope import agent_serves, is_staff_of
 
@@ -308,10 +308,18 @@ def add_message(
 
 
 def announce_message(ticket: Ticket, message: Message, *, status_changed: bool) -> None:
-    """Tell the ticket's room (and the queue, if the status moved) about a committed message."""
+    """Tell the ticket's room (and the queue, if the status moved) about a committed message.
+
+    A requester's reply that reopened the ticket while its owner is away from work hands it
+    to someone on shift (follow_the_sun.reopened), in the session that stored it.
+    """
     publish.message_added(ticket, message)
     if status_changed:
         publish.ticket_changed(ticket, "updated")
+        if message.author_id == ticket.requester_id and ticket.assignee_id is not None:
+            session = object_session(ticket)
+            if session is not None:
+                follow_the_sun.reopened(session, ticket, now=message.created_at)
 
 
 def _set_status(
@@ -346,10 +354,12 @@ def solve_as_requester(
         raise Forbidden(_l("Only the requester can mark this ticket as solved."))
     if ticket.status in ("solved", "closed"):
         raise Conflict(_l("This ticket is already solved."), code="ticket_solved")
+    freed = ticket.assignee_id if ticket.status in routing.ACTIVE_STATUSES else None
     _set_status(session, ticket, "solved", actor=customer, now=now, why="requester")
     ticket.updated_at = now
     session.commit()
     publish.ticket_changed(ticket, "updated")
+    follow_the_sun.refill(session, [freed], now=now)
     return ticket
 
 
@@ -385,7 +395,11 @@ def update_ticket(
         raise Conflict(_l("A closed ticket cannot be reopened."), code="ticket_closed")
 
     changed = False
+    # Agents whose load falls (the ticket leaves their open work) pick up waiting tickets.
+    freed: set[int | None] = set()
     if status is not UNSET and status != ticket.status:
+        if ticket.status in routing.ACTIVE_STATUSES and status not in routing.ACTIVE_STATUSES:
+            freed.add(ticket.assignee_id)
         _set_status(session, ticket, status, actor=actor, now=now, why="manual")
         changed = True
     if priority is not UNSET and priority != ticket.priority:
@@ -403,6 +417,7 @@ def update_ticket(
         changed = True
     newly_assigned = False
     if assignee_id is not UNSET and assignee_id != ticket.assignee_id:
+        freed.add(ticket.assignee_id)
         record_event(
             session,
             ticket,
@@ -423,4 +438,5 @@ def update_ticket(
         publish.ticket_changed(ticket, "updated")
         if newly_assigned:
             publish.ticket_assigned(ticket)
+        follow_the_sun.refill(session, freed, now=now)
     return ticket

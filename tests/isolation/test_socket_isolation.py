@@ -36,6 +36,7 @@ SOCKET_MATRIX = {
         REFUSED,
     ),
     "set_status": (lambda f: {"status": "online"}, OWN),
+    "activity": (lambda f: {}, OWN),  # "I am at work": about the caller only
 }
 
 SOCKET_PRINCIPALS = ("customer", "agent", "supervisor")

@@ -1,17 +1,16 @@
 """Routing use cases: intake, queue, pickup, handoff, taking, presence."""
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event
 
 from helpdesk.extensions import db
-from helpdesk.models import Message, SlaTarget, Ticket, User
+from helpdesk.models import Ticket, User
 from helpdesk.serializers import ticket_json
 from helpdesk.services import routing
 from helpdesk.services.errors import Conflict
-from helpdesk.services.tickets import update_ticket
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
@@ -66,59 +65,6 @@ def test_nobody_who_could_ever_take_it_is_said_plainly(factory, world):
     assert ticket.expected_pickup_at is None
 
 
-def test_pickup_assigns_the_most_urgent_waiting_ticket_first(factory, world, now):
-    acme, krakow, _ = world
-    factory.session.add(
-        SlaTarget(
-            client=acme, priority="urgent", first_response=30, next_response=60, resolution=240
-        )
-    )
-    factory.session.commit()
-    ola = agent(factory, acme, krakow, languages=("pl",), presence="offline", capacity=1)
-    older = factory.ticket(acme, priority="normal")
-    factory.now = now + timedelta(minutes=5)
-    urgent = factory.ticket(acme, priority="urgent")
-    assert older.assignee_id is None and urgent.assignee_id is None
-    routing.set_presence(db.session, ola, "online", now=now + timedelta(minutes=6))
-    picked = routing.pickup(db.session, now=now + timedelta(minutes=6))
-    assert picked == [(urgent.id, ola.id)]
-    db.session.refresh(urgent)
-    assert urgent.assignee_id == ola.id
-    assert [e.data.get("why") for e in urgent.events if e.kind == "assigned"] == ["pickup"]
-
-
-def test_an_agent_going_offline_hands_open_tickets_to_a_colleague(factory, world, now):
-    acme, krakow, _ = world
-    ola = agent(factory, acme, krakow, languages=("pl",), name="Ola")
-    ticket = factory.ticket(acme)
-    parked = factory.ticket(acme)
-    assert ticket.assignee_id == parked.assignee_id == ola.id
-    update_ticket(db.session, ticket=parked, actor=ola, status="pending", now=now)
-    jan = agent(factory, acme, krakow, languages=("pl",), name="Jan")
-    routing.set_presence(db.session, ola, "offline", now=now)
-    moved = routing.handoff(db.session, now=now + timedelta(minutes=1))
-    assert moved == [ticket.id]
-    db.session.refresh(ticket)
-    db.session.refresh(parked)
-    assert ticket.assignee_id == jan.id
-    assert parked.assignee_id == ola.id  # pending stays with its owner
-    note = db.session.scalar(select(Message).where(Message.ticket_id == ticket.id))
-    assert note.internal and note.kind == "system" and "Ola" in note.body and "Jan" in note.body
-    assert "handed_off" in [e.kind for e in ticket.events]
-
-
-def test_at_shift_end_tickets_go_back_to_the_queue_when_nobody_is_on(factory, world, now):
-    acme, krakow, lisbon = world
-    ola = agent(factory, acme, krakow, languages=("pl",))
-    agent(factory, acme, lisbon, languages=("pl",))
-    ticket = factory.ticket(acme)
-    assert ticket.assignee_id == ola.id
-    after_shift = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)  # 18:00 in Krakow
-    assert routing.handoff(db.session, now=after_shift) == [ticket.id]
-    db.session.refresh(ticket)
-    assert ticket.assignee_id is None and ticket.site_id == lisbon.id
-
-
 def test_two_agents_taking_one_ticket_at_once_one_wins(app, factory, world):
     acme, krakow, _ = world
     ticket = factory.ticket(acme, locale="ja")  # nobody speaks Japanese: it waits
@@ -147,15 +93,6 @@ def test_two_agents_taking_one_ticket_at_once_one_wins(app, factory, world):
     assert sorted(outcomes) == ["already_taken", "won"]
     db.session.refresh(ticket)
     assert ticket.assignee_id in takers
-
-
-def test_idle_agents_become_away(factory, world, now):
-    acme, krakow, _ = world
-    ola = agent(factory, acme, krakow, last_seen_at=now - timedelta(minutes=20))
-    fresh = agent(factory, acme, krakow, last_seen_at=now - timedelta(minutes=2))
-    away = routing.mark_idle_agents_away(db.session, now=now, idle=timedelta(minutes=15))
-    assert away == [ola.id]
-    assert (ola.presence, fresh.presence) == ("away", "online")
 
 
 def test_agents_and_their_loads_come_from_one_query(factory, world):

@@ -22,6 +22,9 @@ def acme(factory):
     return client
 
 
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 def clock(ticket, metric, cycle=1):
     return next(c for c in ticket.sla_clocks if c.metric == metric and c.cycle == cycle)
 
@@ -147,7 +150,7 @@ def test_a_breach_escalates_as_the_client_configured(factory, acme, now):
     assert clock(ticket, "resolution").due_at == now + 240 * MIN
 
 
-def test_reroute_escalation_takes_the_ticket_off_its_assignee(factory, now):
+def test_reroute_escalation_routes_the_ticket_again_without_its_owner(factory, now):
     client = factory.client(escalation=["reroute"])
     factory.session.add(
         SlaTarget(
@@ -155,12 +158,18 @@ def test_reroute_escalation_takes_the_ticket_off_its_assignee(factory, now):
         )
     )
     factory.session.commit()
-    ana = factory.agent([client])
+    anywhere = factory.site("anywhere", shifts={d: ["00:00-23:59"] for d in WEEK})
+    ana = factory.agent([client], name="Ana", site=anywhere, presence="online")
     ticket = factory.ticket(client)
-    update_ticket(db.session, ticket=ticket, actor=ana, assignee_id=ana.id, now=now)
+    assert ticket.assignee_id == ana.id
+    bo = factory.agent([client], name="Bo", site=anywhere, presence="online")
     sla.scan(db.session, now=now + 11 * MIN)
     db.session.refresh(ticket)
-    assert ticket.assignee_id is None
+    assert ticket.assignee_id == bo.id
+    escalated = next(e for e in ticket.events if e.kind == "escalated")
+    assert escalated.data["from_assignee"] == ana.id and escalated.data["to_assignee"] == bo.id
+    handed = next(e for e in ticket.events if e.kind == "handed_off")
+    assert (handed.data["old"], handed.data["new"], handed.data["cause"]) == (ana.id, bo.id, "reroute")
 
 
 def test_paused_clocks_never_breach(factory, acme, now):

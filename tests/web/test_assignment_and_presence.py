@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from helpdesk.extensions import db
 from helpdesk.models import User
-from helpdesk.services import routing
+from helpdesk.services import follow_the_sun
 from helpdesk.services.tickets import update_ticket
 from tests.conftest import login
 
@@ -79,11 +79,11 @@ def test_a_handoff_reads_as_one_line_in_the_history(client, factory, acme, krako
     ana = factory.agent([acme], name="Ana", site=krakow, presence="online")
     ticket = factory.ticket(acme)
     bo = factory.agent([acme], name="Bo", site=krakow, presence="online")
-    routing.set_presence(db.session, ana, "offline", now=factory.now)
-    assert routing.handoff(db.session, now=factory.now + timedelta(minutes=1)) == [ticket.id]
+    change = follow_the_sun.set_presence(db.session, ana, "offline", now=factory.now)
+    assert change.handed_off == [ticket.id]
     login(client, bo)
     text = page_text(client.get(f"/agent/tickets/{ticket.id}"))
-    assert "Handed off from Ana to Bo at the end of the shift." in text
+    assert "Handed off from Ana to Bo. The agent went offline." in text
     assert text.count("Routed to") == 1  # the handoff's own routing step is not repeated
     assert "Helpdesk assigned the ticket" not in text
 
@@ -340,7 +340,7 @@ def test_recorded_activity_keeps_an_agent_from_being_set_away_as_idle(
     ana = factory.agent([acme], name="Ana", presence="online")
     login(client, ana)
     client.get("/agent/")
-    away = routing.mark_idle_agents_away(
+    away = follow_the_sun.mark_idle_agents_away(
         db_session, now=datetime.now(UTC), idle=timedelta(minutes=15)
     )
     assert ana.id not in away

@@ -1,5 +1,6 @@
 // Every staff page: toasts for new assignments (agents) and SLA alerts (agents: warnings and
-// breaches; supervisors and admins: breaches), and colleagues' presence kept current.
+// breaches; supervisors and admins: breaches), colleagues' presence kept current, and (agents)
+// a sign of life while they work the page, so only an agent really away from it goes idle.
 
 import { fill, getLive } from "./live.js";
 import { Toasts } from "./toasts.js";
@@ -15,6 +16,24 @@ if (live && region) {
   const toasts = new Toasts(region, labels);
 
   if (role === "agent") {
+    // Keys, clicks, scrolling or touch on a visible page: "activity" at most once a minute.
+    // The page's own live refreshes do not count, so an unattended queue goes idle.
+    const ACTIVITY_EVERY_MS = 60 * 1000;
+    let lastActivity = 0;
+    const active = () => {
+      const now = Date.now();
+      if (!document.hidden && now - lastActivity >= ACTIVITY_EVERY_MS) {
+        lastActivity = now;
+        live.notify("activity", {});
+      }
+    };
+    ["keydown", "pointerdown", "wheel", "touchstart", "focus"].forEach((name) =>
+      window.addEventListener(name, active, { passive: true, capture: true }),
+    );
+    live.onConnect(() => {
+      lastActivity = Date.now(); // connecting counts as activity on the server already
+    });
+
     live.on("ticket_assigned", (payload) => {
       const ticket = payload && payload.ticket;
       if (!ticket || !ticket.assignee || ticket.assignee.id !== viewerId) {
