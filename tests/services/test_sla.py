@@ -169,7 +169,11 @@ def test_reroute_escalation_routes_the_ticket_again_without_its_owner(factory, n
     escalated = next(e for e in ticket.events if e.kind == "escalated")
     assert escalated.data["from_assignee"] == ana.id and escalated.data["to_assignee"] == bo.id
     handed = next(e for e in ticket.events if e.kind == "handed_off")
-    assert (handed.data["old"], handed.data["new"], handed.data["cause"]) == (ana.id, bo.id, "reroute")
+    assert (handed.data["old"], handed.data["new"], handed.data["cause"]) == (
+        ana.id,
+        bo.id,
+        "reroute",
+    )
 
 
 def test_paused_clocks_never_breach(factory, acme, now):
