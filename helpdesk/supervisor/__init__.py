@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("supervisor", __name__)
 
-from helpdesk.supervisor import audit_page, dashboard, routes  # noqa: E402,F401
+from helpdesk.supervisor import audit_page, dashboard, routes, shifts_page  # noqa: E402,F401

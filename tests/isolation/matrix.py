@@ -380,6 +380,13 @@ MATRIX: dict[str, Entry] = {
             page("GET", lambda f: "/supervisor/audit", supervisor="200"),
         )
     ),
+    "supervisor.shift_change_page": Entry(
+        (
+            page("GET", lambda f: f"/supervisor/shifts?client={f.slug}"),
+            # Without a client: the supervisor's own client's handoffs, none of A's tickets.
+            page("GET", lambda f: "/supervisor/shifts", supervisor="200"),
+        )
+    ),
     "supervisor.export_jsonl": Entry(
         (
             page(

@@ -1,0 +1,52 @@
+"""The shift change page: the next handoff per site, what moved in the last day, and tickets a
+coming shift end will leave with nobody eligible. Supervisors see their client; admins pick one
+or see the whole desk."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import abort, render_template, request
+from flask_babel import get_timezone
+from flask_login import current_user
+from sqlalchemy import select
+
+from helpdesk.auth.guards import roles_required
+from helpdesk.extensions import db
+from helpdesk.models import User
+from helpdesk.services import shift_change
+from helpdesk.services.scope import visible_clients
+from helpdesk.supervisor import bp
+
+
+@bp.route("/shifts")
+@roles_required("supervisor", "admin")
+def shift_change_page():
+    """Shift change: upcoming handoffs, recent handoffs and stranded tickets, in scope."""
+    slug = request.args.get("client") or None
+    if current_user.role == "supervisor":
+        if slug is not None and slug != current_user.client.slug:
+            abort(404)
+        client, clients = current_user.client, [current_user.client]
+    else:
+        clients = visible_clients(db.session, current_user)
+        client = next((c for c in clients if c.slug == slug), None) if slug else None
+        if slug and client is None:
+            abort(404)
+    now = datetime.now(UTC)
+    view = shift_change.outlook(db.session, client_id=client.id if client else None, now=now)
+    ids = set()
+    for event in view.recent:
+        ids.update(v for v in (event.data.get("old"), event.data.get("new")) if isinstance(v, int))
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    return render_template(
+        "supervisor/shifts.html",
+        view=view,
+        client=client,
+        clients=clients,
+        pick_client=current_user.role == "admin",
+        names=names,
+        now=now,
+        zone=str(get_timezone()),
+        horizon_hours=int(shift_change.HORIZON.total_seconds() // 3600),
+    )
