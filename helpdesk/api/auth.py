@@ -18,7 +18,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Client
 from helpdesk.ratelimit import login_limits, mark_failed_login
 from helpdesk.serializers import iso
-from helpdesk.services import audit
+from helpdesk.services import audit, follow_the_sun
 from helpdesk.services.auth import TOKEN_LIFETIME, authenticate, issue_token
 
 NO_REALM = -1  # matches no user, so an unknown client slug costs a password check too
@@ -53,11 +53,15 @@ def authenticate_request():
             _("Send Authorization: Bearer TOKEN."),
             invalid_token=bool(header),
         )
-    g.principal = resolve(db.session, token, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    g.principal = resolve(db.session, token, now=now)
     if g.principal is None:
         return _unauthorized(
             "unauthorized", _("The token is invalid or has expired."), invalid_token=True
         )
+    if g.principal.user is not None and g.principal.user.role == "agent":
+        # A program working as an agent is active too (idle agents become away).
+        follow_the_sun.touch(db.session, g.principal.user, now=now)
     return None
 
 

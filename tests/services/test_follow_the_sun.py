@@ -387,3 +387,26 @@ def test_flask_routing_tick_prints_what_it_did(app, db_session):
     result = app.test_cli_runner().invoke(args=["routing", "tick"])
     assert result.exit_code == 0, result.output
     assert "handed_off: 0, picked_up: 0, idle_away: 0" in result.output
+
+
+def test_api_calls_and_socket_events_of_an_agent_count_as_activity(app, client, factory, desk):
+    from helpdesk.extensions import socketio
+    from tests.conftest import api_token, login
+
+    acme, _early, _late, ola, jan = desk
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    ola.last_seen_at = jan.last_seen_at = long_ago
+    db.session.commit()
+    headers = api_token(client, ola)
+    assert client.get("/api/v1/tickets", headers=headers).status_code == 200
+    login(client, jan)
+    jan_id = jan.id
+    db.session.expire_all()
+    db.session.get(User, jan_id).last_seen_at = long_ago
+    db.session.commit()
+    sock = socketio.test_client(app, flask_test_client=client)
+    assert sock.emit("activity", {}, callback=True) == {"ok": True}
+    sock.disconnect()
+    db.session.expire_all()
+    for agent_id in (ola.id, jan_id):
+        assert db.session.get(User, agent_id).last_seen_at > long_ago + timedelta(hours=1)
