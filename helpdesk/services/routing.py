@@ -325,15 +325,6 @@ def live_decision(session: Session, need: Need, now: datetime) -> tuple[Decision
     return decision, sites
 
 
-def route_ticket(
-    session: Session, ticket: Ticket, *, now: datetime, why: str = "created", actor=None
-) -> Decision:
-    """Route a ticket now: to the best available agent, or to the queue of the next shift."""
-    decision, sites = live_decision(session, need_of(ticket), now)
-    apply_decision(session, ticket, decision, sites, now=now, why=why, actor=actor)
-    return decision
-
-
 def preview(
     session: Session,
     *,

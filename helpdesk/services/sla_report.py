@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ScalarSelect, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from helpdesk.domain.calendar import BusinessCalendar
@@ -46,16 +46,6 @@ def is_live(clock: SlaClock) -> bool:
 def live_clause() -> ColumnElement[bool]:
     """SQL for is_live()."""
     return SlaClock.state.in_(LIVE_STATES) & SlaClock.fulfilled_at.is_(None)
-
-
-def earliest_live_due() -> ScalarSelect:
-    """The earliest due time of a ticket's live clocks, correlated to Ticket (NULL: none due)."""
-    return (
-        select(func.min(SlaClock.due_at))
-        .where(SlaClock.ticket_id == Ticket.id, live_clause())
-        .correlate(Ticket)
-        .scalar_subquery()
-    )
 
 
 def live_clocks_by_ticket(

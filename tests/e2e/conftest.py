@@ -86,7 +86,7 @@ from datetime import UTC, datetime, timedelta
 from helpdesk import create_app, scheduler
 app = create_app()
 with app.app_context():
-    print(scheduler.tick(datetime.now(UTC) + timedelta(days=int(sys.argv[1]))))
+    print(scheduler.sla_tick(datetime.now(UTC) + timedelta(days=int(sys.argv[1]))))
 """
 
 
@@ -160,7 +160,10 @@ class LiveServer:
         run_checked(["-m", "flask", "--app", "wsgi", *args], env=self.env, what=f"flask {args}")
 
     def tick(self, days: int) -> str:
-        """Run one scheduler tick `days` ahead in another process (needs the message queue)."""
+        """Run the scheduler's SLA scan `days` ahead in another process (needs the message queue).
+
+        Only the SLA part: follow-the-sun that far ahead would find every agent idle.
+        """
         return run_checked(["-c", TICK, str(days)], env=self.env, what="the tick")
 
     def token(self, who: str) -> str:

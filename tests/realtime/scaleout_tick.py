@@ -1,4 +1,6 @@
-"""Run one scheduler tick DAYS ahead of now, as a process that serves no client.
+"""Run the scheduler's SLA scan DAYS ahead of now, as a process that serves no client.
+
+Only the SLA part: follow-the-sun at a future instant would set every agent idle.
 
     python tests/realtime/scaleout_tick.py DAYS
 
@@ -24,7 +26,7 @@ def main() -> None:
     days = int(sys.argv[1])
     app = create_app()
     with app.app_context():
-        counts = scheduler.tick(datetime.now(UTC) + timedelta(days=days))
+        counts = scheduler.sla_tick(datetime.now(UTC) + timedelta(days=days))
     print(json.dumps(counts))
 
 
