@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,8 +11,8 @@ from helpdesk.auth.guards import roles_required
 from helpdesk.extensions import db
 from helpdesk.models import AUDIT_KINDS, User
 from helpdesk.services import audit
-from helpdesk.services.scope import visible_clients
 from helpdesk.supervisor import bp
+from helpdesk.supervisor.choice import chosen_client
 
 PAGE = 200
 KIND_LABELS = {
@@ -35,15 +35,7 @@ def audit_log():
     kind = request.args.get("kind") or None
     if kind not in AUDIT_KINDS:
         kind = None
-    if current_user.role == "supervisor":
-        if slug is not None and slug != current_user.client.slug:
-            abort(404)
-        client, clients = current_user.client, [current_user.client]
-    else:
-        clients = visible_clients(db.session, current_user)
-        client = next((c for c in clients if c.slug == slug), None) if slug else None
-        if slug and client is None:
-            abort(404)
+    client, clients = chosen_client(slug)
     rows = audit.events(db.session, kind=kind, client_id=client.id if client else None, limit=PAGE)
     ids = {r.actor_id for r in rows if r.actor_id is not None}
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}

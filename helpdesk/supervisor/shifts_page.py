@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from flask_babel import get_timezone
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,24 +15,15 @@ from helpdesk.auth.guards import roles_required
 from helpdesk.extensions import db
 from helpdesk.models import User
 from helpdesk.services import shift_change
-from helpdesk.services.scope import visible_clients
 from helpdesk.supervisor import bp
+from helpdesk.supervisor.choice import chosen_client
 
 
 @bp.route("/shifts")
 @roles_required("supervisor", "admin")
 def shift_change_page():
     """Shift change: upcoming handoffs, recent handoffs and stranded tickets, in scope."""
-    slug = request.args.get("client") or None
-    if current_user.role == "supervisor":
-        if slug is not None and slug != current_user.client.slug:
-            abort(404)
-        client, clients = current_user.client, [current_user.client]
-    else:
-        clients = visible_clients(db.session, current_user)
-        client = next((c for c in clients if c.slug == slug), None) if slug else None
-        if slug and client is None:
-            abort(404)
+    client, clients = chosen_client(request.args.get("client") or None)
     now = datetime.now(UTC)
     view = shift_change.outlook(db.session, client_id=client.id if client else None, now=now)
     ids = set()

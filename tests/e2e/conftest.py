@@ -94,9 +94,10 @@ class LiveServer:
     """`python wsgi.py` (threading mode, no scheduler) on a free port and its own database;
     with Redis running, on a message queue channel of its own, so other processes can push."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, *, prefix: str = "e2e", settings: dict | None = None):
         self.tmp = tmp
-        self.database = Database(tmp, "e2e")
+        self.prefix = prefix
+        self.database = Database(tmp, prefix)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / "server.log"
@@ -118,23 +119,32 @@ class LiveServer:
         if self.queue:
             self.env |= {
                 "SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
-                "SOCKETIO_CHANNEL": f"helpdesk-e2e-{uuid.uuid4().hex}",
+                "SOCKETIO_CHANNEL": f"helpdesk-{prefix}-{uuid.uuid4().hex}",
             }
+        self.env |= settings or {}
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         """Create, migrate and provision the database, start the server, put the agent online."""
+        self.migrate()
+        self.launch(PROVISION)
+        self.api("PUT", "/agents/me/status", token=self.token("ana"), json={"status": "online"})
+
+    def migrate(self) -> None:
+        """Create the empty database and its schema."""
         self.database.create()
-        spec = self.tmp / "e2e.yaml"
-        spec.write_text(PROVISION)
         self.flask("db", "upgrade")
+
+    def launch(self, provision: str) -> None:
+        """Load the provisioning file, start `python wsgi.py` and wait until it answers."""
+        spec = self.tmp / f"{self.prefix}.yaml"
+        spec.write_text(provision)
         self.flask("provision", str(spec))
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "wsgi.py"], cwd=ROOT, env=self.env, stdout=log, stderr=log
             )
         wait_until(self._answers, "the server to answer HTTP")
-        self.api("PUT", "/agents/me/status", token=self.token("ana"), json={"status": "online"})
 
     def stop(self) -> None:
         """Stop the server and drop its database."""

@@ -10,17 +10,15 @@ after next, so one test run takes two to three minutes.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.serverproc import Database, free_port, run_checked, wait_until
+from tests.e2e.conftest import LiveServer
 
 pytestmark = pytest.mark.slow
 
@@ -82,83 +80,19 @@ agents:
 """
 
 
-class SunServer:
-    """`python wsgi.py` with its scheduler ticking every TICK_SECONDS, on a fresh database."""
+class SunServer(LiveServer):
+    """The e2e live server with its scheduler ticking every TICK_SECONDS, no rate limits."""
 
     def __init__(self, tmp: Path):
-        self.tmp = tmp
-        self.database = Database(tmp, "sun")
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tmp / "server.log"
-        self.env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in ("SOCKETIO_MESSAGE_QUEUE", "SOCKETIO_CHANNEL")
-        } | {
-            "DATABASE_URL": self.database.url,
-            "SECRET_KEY": uuid.uuid4().hex,
-            "HELPDESK_INSTANCE": str(tmp / "instance"),
-            "SCHEDULER_ENABLED": "1",
-            "SCHEDULER_TICK_SECONDS": TICK_SECONDS,
-            "RATELIMIT_ENABLED": "0",
-            "SOCKETIO_ASYNC_MODE": "threading",
-            "HOST": "127.0.0.1",
-            "PORT": str(self.port),
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.proc: subprocess.Popen | None = None
-
-    def migrate(self) -> None:
-        """Create the empty database and its schema."""
-        self.database.create()
-        self.flask("db", "upgrade")
-
-    def start(self, provision: str) -> None:
-        """Load the provisioning file, start the server and wait until it answers."""
-        spec = self.tmp / "sun.yaml"
-        spec.write_text(provision)
-        self.flask("provision", str(spec))
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "wsgi.py"], cwd=ROOT, env=self.env, stdout=log, stderr=log
-            )
-        wait_until(self._answers, "the server to answer HTTP", timeout=WAIT)
-
-    def stop(self) -> None:
-        """Stop the server and drop its database."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.database.drop()
-
-    def _answers(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(f"the server exited:\n{self.output()}")
-        try:
-            return requests.get(self.url + "/api/v1/openapi.json", timeout=1).ok
-        except requests.ConnectionError:
-            return False
-
-    def flask(self, *args: str) -> None:
-        """Run a `flask --app wsgi` command against the server's database."""
-        run_checked(["-m", "flask", "--app", "wsgi", *args], env=self.env, what=f"flask {args}")
-
-    def api(self, method: str, path: str, *, token: str, **kwargs) -> dict:
-        """Call the HTTP API; fails unless the answer is 2xx."""
-        answer = requests.request(
-            method,
-            self.url + "/api/v1" + path,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=WAIT,
-            **kwargs,
+        super().__init__(
+            tmp,
+            prefix="sun",
+            settings={
+                "SCHEDULER_ENABLED": "1",
+                "SCHEDULER_TICK_SECONDS": TICK_SECONDS,
+                "RATELIMIT_ENABLED": "0",
+            },
         )
-        assert answer.ok, f"{method} {path}: {answer.status_code} {answer.text}"
-        return answer.json()
 
     def sign_in(self, who: str) -> str:
         """An API token for one of AGENTS."""
@@ -170,7 +104,7 @@ class SunServer:
         assert answer.ok, f"signing {who} in: {answer.status_code} {answer.text}"
         return answer.json()["token"]
 
-    def file_ticket(self, subject: str, locale: str) -> dict:
+    def file_in(self, locale: str, subject: str) -> dict:
         """A ticket filed with the client's intake token, as an integration would."""
         return self.api(
             "POST",
@@ -220,14 +154,14 @@ def test_a_real_server_hands_over_at_shift_end_and_picks_up_at_shift_start_untou
     server.migrate()
     now = datetime.now(UTC)
     handover = minute(now) + timedelta(minutes=2)  # B: 60 to 120 s from now
-    server.start(provisioning(now, handover))
+    server.launch(provisioning(now, handover))
 
     tokens = {who: server.sign_in(who) for who in AGENTS}
     for token in tokens.values():
         server.api("PUT", "/agents/me/status", token=token, json={"status": "online"})
 
-    english = server.file_ticket("My invoice is wrong", "en")
-    japanese = server.file_ticket("請求書が間違っています", "ja")
+    english = server.file_in("en", "My invoice is wrong")
+    japanese = server.file_in("ja", "請求書が間違っています")
     assert datetime.now(UTC) < handover - MARGIN, "the set-up took too long to test before B"
 
     assert assignee(english) == "Ana", english

@@ -34,6 +34,31 @@ def owner(ticket: Ticket) -> int | None:
     return db.session.get(Ticket, ticket.id).assignee_id
 
 
+def at_once(app, work, count: int = 2) -> list:
+    """Run `work` in `count` threads, each with its own session, released together."""
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def run():
+        with app.app_context():
+            try:
+                barrier.wait()
+                results.append(work())
+            except Exception as exc:  # re-raised below, in the test's thread
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
 @pytest.fixture
 def desk(factory):
     """acme; `early` UTC 08:00-16:00 and `late` UTC 16:00-23:00 every day; Ola early, Jan late."""
@@ -322,27 +347,10 @@ def test_two_processes_handing_off_at_once_move_each_ticket_once(app, factory, d
     db.session.commit()
     tickets = [factory.ticket(acme) for _ in range(6)]
     assert {t.assignee_id for t in tickets} == {ola.id}
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def run():
-        with app.app_context():
-            try:
-                barrier.wait()
-                results.append(
-                    follow_the_sun.hand_off(db.session, owners={ola.id: "shift_end"}, now=at(16, 1))
-                )
-            except Exception as exc:  # reported below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    results = at_once(
+        app,
+        lambda: follow_the_sun.hand_off(db.session, owners={ola.id: "shift_end"}, now=at(16, 1)),
+    )
     assert sorted(results[0] + results[1]) == sorted(t.id for t in tickets)
     count = db.session.scalar(
         select(func.count()).select_from(TicketEvent).where(TicketEvent.kind == "handed_off")
@@ -355,22 +363,7 @@ def test_two_processes_ticking_at_once_run_follow_the_sun_once(app, factory, des
     acme, *_ = desk
     factory.ticket(acme)
     tick(at(15, 59, 30))
-    barrier = threading.Barrier(2)
-    results = []
-
-    def run():
-        with app.app_context():
-            try:
-                barrier.wait()
-                results.append(tick(at(16, 0, 20)))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(app, lambda: tick(at(16, 0, 20)))
     moved = [r.handed_off for r in results if not r.skipped]
     assert sum(len(m) for m in moved) == 1
 
