@@ -22,6 +22,7 @@ from helpdesk.domain.sla import business_minutes, clock_times
 from helpdesk.models import Calendar, Message, SlaClock, SlaTarget, Ticket, TicketEvent
 from helpdesk.realtime import publish
 from helpdesk.serializers import iso
+from helpdesk.services import follow_the_sun
 from helpdesk.services.escalation import escalate
 
 METRIC_FIELDS = {
@@ -461,6 +462,7 @@ def scan(session: Session, *, now: datetime, limit: int = 500) -> ScanResult:
         publish.ticket_changed(clock.ticket, "sla_breach")
         if clock.ticket.assignee_id not in (None, owner):  # rerouted to someone else
             publish.ticket_assigned(clock.ticket)
+            follow_the_sun.refill(session, [owner], now=now)  # the old owner has room again
     return result
 
 

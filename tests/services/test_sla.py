@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event, select
 
 from helpdesk.extensions import db
-from helpdesk.models import SlaClock, SlaTarget, Ticket, TicketEvent
+from helpdesk.models import AgentLanguage, SlaClock, SlaTarget, Ticket, TicketEvent
 from helpdesk.services import sla
 from helpdesk.services.tickets import add_message, solve_as_requester, update_ticket
 
@@ -174,6 +174,48 @@ def test_reroute_escalation_routes_the_ticket_again_without_its_owner(factory, n
         bo.id,
         "reroute",
     )
+
+
+def test_reroute_escalation_keeps_the_owner_when_nobody_else_can_take_it(factory, now):
+    client = factory.client(escalation=["reroute"])
+    factory.session.add(
+        SlaTarget(
+            client=client, priority="normal", first_response=10, next_response=10, resolution=100
+        )
+    )
+    factory.session.commit()
+    anywhere = factory.site("anywhere", shifts={d: ["00:00-23:59"] for d in WEEK})
+    ana = factory.agent([client], name="Ana", site=anywhere, presence="online")
+    ticket = factory.ticket(client)
+    factory.agent([client], name="Bo", site=anywhere, presence="away")
+    sla.scan(db.session, now=now + 11 * MIN)
+    db.session.refresh(ticket)
+    assert ticket.assignee_id == ana.id
+    escalated = next(e for e in ticket.events if e.kind == "escalated")
+    assert escalated.data["skipped"] == "nobody else available"
+    assert "handed_off" not in [e.kind for e in ticket.events]
+
+
+def test_after_a_reroute_the_old_owner_picks_up_waiting_work(factory, now):
+    client = factory.client(escalation=["reroute"])
+    factory.session.add(
+        SlaTarget(
+            client=client, priority="normal", first_response=10, next_response=10, resolution=100
+        )
+    )
+    factory.session.commit()
+    anywhere = factory.site("anywhere", shifts={d: ["00:00-23:59"] for d in WEEK})
+    ana = factory.agent([client], name="Ana", site=anywhere, presence="online", capacity=1)
+    first = factory.ticket(client)
+    waiting = factory.ticket(client, locale="pl")  # Ana is full: it waits
+    assert first.assignee_id == ana.id and waiting.assignee_id is None
+    factory.agent([client], name="Bo", site=anywhere, presence="online")
+    ana.languages.append(AgentLanguage(language="pl"))
+    db.session.commit()
+    sla.scan(db.session, now=now + 11 * MIN)
+    db.session.expire_all()
+    assert db.session.get(Ticket, first.id).assignee_id != ana.id
+    assert db.session.get(Ticket, waiting.id).assignee_id == ana.id
 
 
 def test_paused_clocks_never_breach(factory, acme, now):
