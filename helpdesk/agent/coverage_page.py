@@ -13,11 +13,11 @@ from helpdesk.agent import bp
 from helpdesk.agent.coverage import coverage_grid, monday_of
 from helpdesk.agent.forms import CoverageForm
 from helpdesk.agent.routes import language_name, names_of_sites
-from helpdesk.auth.guards import roles_required
 from helpdesk.extensions import db
 from helpdesk.models import Client
 from helpdesk.services import routing
 from helpdesk.services.scope import visible_clients
+from helpdesk.web.guards import roles_required
 
 
 @bp.route("/coverage")

@@ -18,16 +18,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from helpdesk.models import Client, Ticket, User
-from helpdesk.portal.forms import (
-    ID_MAX,
-    PRIORITY_LABELS,
-    STATUS_LABELS,
-    Form,
-    choices,
-    strip_text,
-)
+from helpdesk.models import ID_MAX, Client, Ticket, User
 from helpdesk.services.tickets import BODY_MAX
+from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS, Form, choices, strip_text
 
 ACTIVE_STATUSES = ("new", "open", "pending")
 SEARCH_MAX = 200

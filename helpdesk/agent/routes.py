@@ -29,12 +29,9 @@ from helpdesk.agent.forms import (
     UpdateForm,
 )
 from helpdesk.agent.queues import view_clause, view_counts
-from helpdesk.auth.guards import roles_required
-from helpdesk.auth.routes import safe_next
 from helpdesk.domain.routing import CalendarMemo
 from helpdesk.extensions import db
-from helpdesk.models import Message, Site, SlaClock, Ticket, TicketEvent, TicketRead, User
-from helpdesk.portal.forms import ID_MAX, PRIORITY_LABELS, STATUS_LABELS
+from helpdesk.models import ID_MAX, Message, Site, SlaClock, Ticket, TicketEvent, TicketRead, User
 from helpdesk.services import follow_the_sun, routing
 from helpdesk.services.errors import Conflict, ServiceError
 from helpdesk.services.scope import get_visible_ticket, visible_clients, visible_tickets
@@ -46,6 +43,9 @@ from helpdesk.services.sla_report import (
     pressing_clock,
 )
 from helpdesk.services.tickets import add_message, update_ticket
+from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS
+from helpdesk.web.guards import roles_required
+from helpdesk.web.navigation import safe_next
 
 PER_PAGE = 50
 # Event data keys that hold user ids, per event kind, so the log can show names.

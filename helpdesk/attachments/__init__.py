@@ -11,14 +11,13 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
-from helpdesk.auth.guards import roles_required
 from helpdesk.extensions import db
-from helpdesk.models import Attachment, Client, Ticket
+from helpdesk.models import ID_MAX, Attachment, Client, Ticket
 from helpdesk.services.attachments import find_attachment, path_for, ticket_attachments
 from helpdesk.services.scope import get_visible_ticket
+from helpdesk.web.guards import roles_required
 
 bp = Blueprint("attachments", __name__)
-ID_MAX = 2**31 - 1
 _IDS = f"<int(max={ID_MAX}):ticket_id>/attachments/<int(max={ID_MAX}):attachment_id>"
 
 

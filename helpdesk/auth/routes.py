@@ -1,42 +1,20 @@
 """Staff sign-in and sign-out."""
 
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from helpdesk.auth import bp, passwords
-from helpdesk.auth.forms import LoginForm
+from helpdesk.auth import bp
 from helpdesk.extensions import db
 from helpdesk.models import STAFF_REALM
 from helpdesk.ratelimit import login_limits, mark_failed_login, password_link_per_address
 from helpdesk.services import audit, follow_the_sun
 from helpdesk.services.auth import authenticate
-
-
-def home_for(user) -> str:
-    """Where a signed-in user starts."""
-    if user.role == "agent":
-        return url_for("agent.queue")
-    if user.role in ("supervisor", "admin"):
-        return url_for("supervisor.dashboard")
-    return url_for("portal.tickets", client_slug=user.client.slug)
-
-
-def safe_next(target: str | None) -> str | None:
-    """A same-site relative path from ?next=, or None (no open redirects).
-
-    Browsers read a backslash as a slash and drop tabs and line breaks, so a target
-    with any of them could leave the site: it is refused.
-    """
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
-        return None
-    parts = urlsplit(target)
-    return target if not parts.netloc and not parts.scheme else None
+from helpdesk.web import passwords
+from helpdesk.web.forms import LoginForm
+from helpdesk.web.navigation import home_for, safe_next
 
 
 @bp.route("/")

@@ -16,6 +16,7 @@ from helpdesk.models.tickets import (
     TicketEvent,
     TicketRead,
 )
+from helpdesk.models.types import ID_MAX
 from helpdesk.models.users import (
     PRESENCE,
     ROLES,
@@ -34,6 +35,7 @@ __all__ = [
     "SlaClock",
     "CHANNELS",
     "ESCALATIONS",
+    "ID_MAX",
     "PRESENCE",
     "PRIORITIES",
     "ROLES",

@@ -1,9 +1,11 @@
-"""Column types shared by the models: aware UTC datetimes on every database."""
+"""Column types shared by the models: aware UTC datetimes on every database; the id limit."""
 
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+ID_MAX = 2**31 - 1  # ids and numbers are INTEGER columns; larger ones match nothing
 
 
 class UTCDateTime(TypeDecorator):

@@ -14,18 +14,21 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from helpdesk.auth import passwords
-from helpdesk.auth.forms import LoginForm
-from helpdesk.auth.routes import safe_next
 from helpdesk.domain.routing import Decision, Need
 from helpdesk.extensions import db
 from helpdesk.i18n import normalize_locale
-from helpdesk.models import AgentSkill, Client, Message, Ticket, TicketRead, User, agent_clients
+from helpdesk.models import (
+    ID_MAX,
+    AgentSkill,
+    Client,
+    Message,
+    Ticket,
+    TicketRead,
+    User,
+    agent_clients,
+)
 from helpdesk.portal import bp
 from helpdesk.portal.forms import (
-    ID_MAX,
-    PRIORITY_LABELS,
-    STATUS_LABELS,
     ChatStartForm,
     NewTicketForm,
     RegisterForm,
@@ -50,6 +53,9 @@ from helpdesk.services.sla_report import (
     live_clocks_by_ticket,
 )
 from helpdesk.services.tickets import NewTicket, add_message, create_ticket, solve_as_requester
+from helpdesk.web import passwords
+from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS, LoginForm
+from helpdesk.web.navigation import safe_next
 
 PER_PAGE = 25
 PAGE_MAX = 100_000  # beyond any real list; keeps OFFSET within the databases' integers

@@ -5,7 +5,7 @@ from flask import g
 from helpdesk.portal import bp
 from helpdesk.portal.routes import customer_required
 from helpdesk.ratelimit import login_limits
-from helpdesk.settings.routes import password_page, settings_page
+from helpdesk.web.accounts import password_page, settings_page
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -7,12 +7,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from helpdesk.auth.guards import roles_required
 from helpdesk.extensions import db
 from helpdesk.models import AUDIT_KINDS, User
 from helpdesk.services import audit
 from helpdesk.supervisor import bp
 from helpdesk.supervisor.choice import chosen_client
+from helpdesk.web.guards import roles_required
 
 PAGE = 200
 KIND_LABELS = {

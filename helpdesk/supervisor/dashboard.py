@@ -17,7 +17,6 @@ from helpdesk.agent.routes import language_name
 from helpdesk.api.metrics import _drill, _scope, export_download, tickets_csv_download
 from helpdesk.api.parsing import _validate as validate_model
 from helpdesk.api.schemas import MetricsCsvQuery, MetricsPageQuery
-from helpdesk.auth.guards import roles_required
 from helpdesk.domain.metrics import METRICS
 from helpdesk.extensions import db
 from helpdesk.models import Client, SlaClock
@@ -27,6 +26,7 @@ from helpdesk.services.scope import visible_clients
 from helpdesk.supervisor import bp
 from helpdesk.supervisor.forms import PRESET_LABELS, PeriodForm, preset_days
 from helpdesk.supervisor.tiles import live_tiles
+from helpdesk.web.guards import roles_required
 
 DRILL_PER_PAGE = 50
 DIMENSION_LABELS = {

@@ -14,7 +14,7 @@ from wtforms.validators import Optional
 from helpdesk.agent.forms import STATUS_FILTER_CHOICES, TicketFilterForm
 from helpdesk.domain.metrics import MAX_DAY, MAX_DAYS, MIN_DAY, Period, zone
 from helpdesk.i18n import is_timezone
-from helpdesk.portal.forms import Form
+from helpdesk.web.forms import Form
 
 PRESET_LABELS = {
     "this_month": _l("This month"),

@@ -22,11 +22,9 @@ from helpdesk.agent.routes import (
     sla_context,
     thread_of,
 )
-from helpdesk.auth.guards import roles_required
 from helpdesk.errors import error_response
 from helpdesk.extensions import db
-from helpdesk.models import Ticket
-from helpdesk.portal.forms import ID_MAX, PRIORITY_LABELS, STATUS_LABELS
+from helpdesk.models import ID_MAX, Ticket
 from helpdesk.services.scope import (
     get_visible_client,
     get_visible_ticket,
@@ -36,6 +34,8 @@ from helpdesk.services.scope import (
 from helpdesk.supervisor import bp
 from helpdesk.supervisor.forms import SupervisorFilterForm
 from helpdesk.supervisor.tiles import live_tiles
+from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS
+from helpdesk.web.guards import roles_required
 
 PER_PAGE = 50
 

@@ -11,12 +11,12 @@ from flask_babel import get_timezone
 from flask_login import current_user
 from sqlalchemy import select
 
-from helpdesk.auth.guards import roles_required
 from helpdesk.extensions import db
 from helpdesk.models import User
 from helpdesk.services import shift_change
 from helpdesk.supervisor import bp
 from helpdesk.supervisor.choice import chosen_client
+from helpdesk.web.guards import roles_required
 
 
 @bp.route("/shifts")

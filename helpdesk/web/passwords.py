@@ -16,8 +16,8 @@ from flask_login import login_user
 
 from helpdesk.extensions import db
 from helpdesk.models import User
-from helpdesk.portal.forms import NewPasswordForm, PasswordLinkForm
 from helpdesk.services import audit, passwords
+from helpdesk.web.forms import NewPasswordForm, PasswordLinkForm
 
 TOKEN_MAX = 400  # a genuine token is about 80 characters
 
