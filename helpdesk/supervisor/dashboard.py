@@ -13,7 +13,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from helpdesk.agent.routes import language_name
 from helpdesk.api.metrics import _drill, _scope, export_download, tickets_csv_download
 from helpdesk.api.parsing import _validate as validate_model
 from helpdesk.api.schemas import MetricsCsvQuery, MetricsPageQuery
@@ -27,6 +26,7 @@ from helpdesk.supervisor import bp
 from helpdesk.supervisor.forms import PRESET_LABELS, PeriodForm, preset_days
 from helpdesk.supervisor.tiles import live_tiles
 from helpdesk.web.guards import roles_required
+from helpdesk.web.ticket_page import language_name
 
 DRILL_PER_PAGE = 50
 DIMENSION_LABELS = {

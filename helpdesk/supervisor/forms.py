@@ -11,10 +11,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
-from helpdesk.agent.forms import STATUS_FILTER_CHOICES, TicketFilterForm
 from helpdesk.domain.metrics import MAX_DAY, MAX_DAYS, MIN_DAY, Period, zone
 from helpdesk.i18n import is_timezone
 from helpdesk.web.forms import Form
+from helpdesk.web.ticket_filters import STATUS_FILTER_CHOICES, TicketFilterForm
 
 PRESET_LABELS = {
     "this_month": _l("This month"),

@@ -12,16 +12,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from helpdesk.agent.coverage_page import render_coverage
-from helpdesk.agent.routes import (
-    clocks_of,
-    events_of,
-    language_name,
-    render_sla_timeline,
-    site_names_of,
-    sla_context,
-    thread_of,
-)
 from helpdesk.errors import error_response
 from helpdesk.extensions import db
 from helpdesk.models import ID_MAX, Ticket
@@ -34,8 +24,18 @@ from helpdesk.services.scope import (
 from helpdesk.supervisor import bp
 from helpdesk.supervisor.forms import SupervisorFilterForm
 from helpdesk.supervisor.tiles import live_tiles
+from helpdesk.web.coverage import render_coverage
 from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.web.guards import roles_required
+from helpdesk.web.ticket_page import (
+    clocks_of,
+    events_of,
+    language_name,
+    render_sla_timeline,
+    site_names_of,
+    sla_context,
+    thread_of,
+)
 
 PER_PAGE = 50
 
