@@ -34,6 +34,7 @@ from helpdesk.i18n import normalize_locale
 from helpdesk.models import Client, IdempotencyKey, Message, Ticket, User
 from helpdesk.ratelimit import intake_per_token
 from helpdesk.serializers import message_json, ticket_json
+from helpdesk.services import accounts
 from helpdesk.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from helpdesk.services.scope import get_visible_client, get_visible_ticket, is_staff_of
 from helpdesk.services.scope import visible_tickets as visible_tickets_query
@@ -126,23 +127,15 @@ def _requester(session: Session, principal: Principal, data: TicketCreate) -> Us
     """The customer the ticket is for: the caller, or the intake's customer found or created."""
     if not principal.is_intake:
         return principal.user
-    client = principal.client
-    email = data.requester.email
-    customer = session.scalar(select(User).where(User.realm == client.id, User.email == email))
-    if customer is not None:
-        if customer.role != "customer" or not customer.active:
-            raise Forbidden(_("This requester's account is disabled."))
-        return customer
-    name = (data.requester.name or "").strip() or email.split("@", 1)[0]
-    customer = User(
-        realm=client.id,
-        client_id=client.id,
-        role="customer",
-        email=email,
-        name=name[:120],
+    customer = accounts.find_or_create_customer(
+        session,
+        principal.client,
+        email=data.requester.email,
+        name=data.requester.name,
         locale=normalize_locale(data.locale),
     )
-    session.add(customer)
+    if customer is None:
+        raise Forbidden(_("This requester's account is disabled."))
     return customer
 
 

@@ -10,7 +10,7 @@ from helpdesk.auth import bp
 from helpdesk.extensions import db
 from helpdesk.models import STAFF_REALM
 from helpdesk.ratelimit import login_limits, mark_failed_login, password_link_per_address
-from helpdesk.services import audit, follow_the_sun
+from helpdesk.services import accounts
 from helpdesk.services.auth import authenticate
 from helpdesk.web import passwords
 from helpdesk.web.forms import LoginForm
@@ -39,13 +39,11 @@ def login():
         if user is None:
             # Same words whether or not the e-mail exists.
             mark_failed_login()
-            audit.failed_login(db.session, email=form.email.data, realm="staff")
-            db.session.commit()
+            accounts.failed_sign_in(db.session, email=form.email.data, realm="staff")
             flash(_("Wrong e-mail or password."), "error")
         else:
             login_user(user)
-            audit.record_request(db.session, "login", actor=user, data={"realm": "staff"})
-            db.session.commit()
+            accounts.signed_in(db.session, user, realm="staff")
             return redirect(safe_next(request.args.get("next")) or home_for(user))
     return render_template(
         "auth/login.html", form=form
@@ -84,11 +82,8 @@ def logout():
         return redirect(url_for("auth.login"))
     if request.method == "GET":
         return render_template("auth/logout.html")
-    if current_user.role == "agent" and current_user.presence == "online":
-        # Away, not offline: no new tickets come, but open ones stay until the shift ends.
-        follow_the_sun.set_presence(db.session, current_user, "away", now=datetime.now(UTC))
-    audit.record_request(db.session, "logout", actor=current_user, data={"realm": "staff"})
-    db.session.commit()
+    # An online agent becomes away, not offline: open tickets stay until the shift ends.
+    accounts.signing_out(db.session, current_user, realm="staff", now=datetime.now(UTC))
     logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("auth.login"))

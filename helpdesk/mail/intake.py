@@ -21,6 +21,7 @@ from helpdesk.i18n import normalize_locale
 from helpdesk.mail.parse import ParsedMail, loop_reason, parse, trim_reply, trim_signature
 from helpdesk.models import Client, MailMessageId, Message, Ticket, User
 from helpdesk.models.mail import MESSAGE_ID_MAX
+from helpdesk.services import accounts
 from helpdesk.services.addresses import BadAddress, normalize_email
 from helpdesk.services.attachments import Limits, add_attachment, attach_files
 from helpdesk.services.errors import ServiceError
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 
 _REFERENCE_RE = re.compile(r"\[([A-Za-z0-9_-]{1,40})-(\d{1,9})\]")
 _REPLY_PREFIX_RE = re.compile(r"^((re|fw|fwd|aw|wg|sv|vs|tr|rv|r)\s*:\s*)+", re.IGNORECASE)
-NAME_MAX = 120
 
 
 @dataclass(frozen=True)
@@ -295,18 +295,8 @@ def mail_locale(content_language: str | None, languages: tuple[str, ...]) -> str
 
 
 def _customer(session, client: Client, email: str, name: str, locale: str | None) -> User | None:
-    user = session.scalar(select(User).where(User.realm == client.id, User.email == email))
-    if user is not None:
-        return user if user.role == "customer" and user.active else None
-    user = User(
-        role="customer",
-        realm=client.id,
-        client=client,
-        email=email,
-        name=(name or email.split("@")[0])[:NAME_MAX],
-        locale=locale,
-    )
-    session.add(user)
-    session.flush()
-    log.info("new customer %s of %s from e-mail", email, client.slug)
+    user = accounts.find_or_create_customer(session, client, email=email, name=name, locale=locale)
+    if user is not None and user.id is None:
+        session.flush()
+        log.info("new customer %s of %s from e-mail", email, client.slug)
     return user

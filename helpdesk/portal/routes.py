@@ -11,7 +11,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from helpdesk.domain.routing import Decision, Need
@@ -42,7 +41,7 @@ from helpdesk.ratelimit import (
     password_link_per_address,
     register_per_address,
 )
-from helpdesk.services import audit, routing
+from helpdesk.services import accounts, routing
 from helpdesk.services.auth import authenticate
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.scope import get_visible_ticket, visible_tickets
@@ -171,13 +170,13 @@ def login():
         )
         if user is not None and user.role == "customer" and user.client_id == g.client.id:
             login_user(user)
-            audit.record_request(db.session, "login", actor=user, data={"realm": "portal"})
-            db.session.commit()
+            accounts.signed_in(db.session, user, realm="portal")
             return redirect(safe_next(request.args.get("next")) or url_for("portal.tickets"))
         # Same words whether or not the e-mail exists.
         mark_failed_login()
-        audit.failed_login(db.session, email=form.email.data, realm="portal", client_id=g.client.id)
-        db.session.commit()
+        accounts.failed_sign_in(
+            db.session, email=form.email.data, realm="portal", client_id=g.client.id
+        )
         form.form_errors.append(_("Wrong e-mail or password."))
     elif form.is_submitted():
         status = 422
@@ -196,32 +195,22 @@ def register():
             "An account with this e-mail already exists here. Sign in, or ask for a password "
             "link if you never had a password."
         )
-        exists = db.session.scalar(
-            select(User.id).where(User.realm == g.client.id, User.email == form.email.data)
-        )
-        if exists is not None:
-            form.email.errors.append(taken)
-        else:
-            user = User(
-                role="customer",
-                realm=g.client.id,
-                client=g.client,
+        try:
+            user = accounts.register_customer(
+                db.session,
+                g.client,
                 email=form.email.data,
                 name=form.name.data,
+                password=form.password.data,
                 locale=str(get_locale()),
-                created_at=datetime.now(UTC),
+                now=datetime.now(UTC),
             )
-            user.set_password(form.password.data)
-            db.session.add(user)
-            try:
-                db.session.commit()
-            except IntegrityError:  # the same address registered a moment ago
-                db.session.rollback()
-                form.email.errors.append(taken)
-            else:
-                login_user(user)
-                flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
-                return redirect(safe_next(request.args.get("next")) or url_for("portal.new_ticket"))
+        except accounts.EmailTaken:
+            form.email.errors.append(taken)
+        else:
+            login_user(user)
+            flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
+            return redirect(safe_next(request.args.get("next")) or url_for("portal.new_ticket"))
     status = 422 if form.errors else 200
     return render_template("portal/register.html", form=form), status
 
@@ -255,8 +244,7 @@ def logout():
     """Sign out and return to this portal's home."""
     customer = portal_customer()
     if customer is not None:
-        audit.record_request(db.session, "logout", actor=customer, data={"realm": "portal"})
-        db.session.commit()
+        accounts.signing_out(db.session, customer, realm="portal", now=datetime.now(UTC))
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("portal.home"))

@@ -6,10 +6,16 @@ and commits.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from helpdesk.models import User
-from helpdesk.services import audit
+from helpdesk.models import Client, User
+from helpdesk.services import audit, follow_the_sun, passwords
+
+NAME_MAX = 120
 
 
 class WrongPassword(Exception):
@@ -40,4 +46,116 @@ def change_password(session: Session, user: User, *, current: str, new: str, rea
     audit.record_request(
         session, "password_set", actor=user, data={"realm": realm, "via": "settings"}
     )
+    session.commit()
+
+
+class EmailTaken(Exception):
+    """Another account of this realm has the address."""
+
+
+def _new_customer(client: Client, *, email: str, name: str | None, locale: str | None) -> User:
+    shown = (name or "").strip() or email.split("@", 1)[0]
+    return User(
+        role="customer",
+        realm=client.id,
+        client=client,
+        client_id=client.id,  # read before the flush (scope checks)
+        email=email,
+        name=shown[:NAME_MAX],
+        locale=locale,
+    )
+
+
+def find_or_create_customer(
+    session: Session, client: Client, *, email: str, name: str | None, locale: str | None
+) -> User | None:
+    """The client's customer with this (normalised) e-mail, or a new one added to the session.
+
+    None when the address belongs to an account that may not file: deactivated, or staff.
+    The caller commits; a concurrent creation of the same customer fails that commit with
+    an IntegrityError, which the caller retries.
+    """
+    user = session.scalar(select(User).where(User.realm == client.id, User.email == email))
+    if user is not None:
+        return user if user.role == "customer" and user.active else None
+    user = _new_customer(client, email=email, name=name, locale=locale)
+    session.add(user)
+    return user
+
+
+def register_customer(
+    session: Session,
+    client: Client,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    locale: str | None,
+    now: datetime,
+) -> User:
+    """A new customer account on the client's portal, with a password. Raises EmailTaken."""
+    exists = session.scalar(select(User.id).where(User.realm == client.id, User.email == email))
+    if exists is not None:
+        raise EmailTaken
+    user = _new_customer(client, email=email, name=name, locale=locale)
+    user.created_at = now
+    user.set_password(password)
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:  # the same address registered a moment ago
+        session.rollback()
+        raise EmailTaken from None
+    return user
+
+
+def signed_in(session: Session, user: User, *, realm: str) -> None:
+    """Record a sign-in (the caller has just signed the user in)."""
+    audit.record_request(session, "login", actor=user, data={"realm": realm})
+    session.commit()
+
+
+def failed_sign_in(
+    session: Session, *, email: str, realm: str, client_id: int | None = None
+) -> None:
+    """Record a failed sign-in: the address tried, never the password."""
+    audit.failed_login(session, email=email, realm=realm, client_id=client_id)
+    session.commit()
+
+
+def signing_out(session: Session, user: User, *, realm: str, now: datetime) -> None:
+    """Record a sign-out; an online agent becomes away first (keeps their tickets)."""
+    if user.role == "agent" and user.presence == "online":
+        follow_the_sun.set_presence(session, user, "away", now=now)
+    audit.record_request(session, "logout", actor=user, data={"realm": realm})
+    session.commit()
+
+
+def ask_password_link(
+    session: Session,
+    *,
+    realm: int,
+    realm_name: str,
+    client_id: int | None,
+    email: str,
+    now: datetime,
+) -> None:
+    """Mail a password link if the address has an account here (the same answer either way)."""
+    passwords.ask_for_link(session, realm=realm, email=email, now=now)
+    audit.record_request(
+        session,
+        "password_reset_requested",
+        client_id=client_id,
+        data={"email": email, "realm": realm_name},
+        now=now,
+    )
+    session.commit()
+
+
+def set_password_from_link(
+    session: Session, user: User, password: str, *, realm_name: str, now: datetime
+) -> None:
+    """Set the password chosen from a mailed link (the link's token was checked); audited."""
+    user.set_password(password)
+    audit.record_request(session, "password_set", actor=user, data={"realm": realm_name}, now=now)
     session.commit()

@@ -16,7 +16,7 @@ from flask_login import login_user
 
 from helpdesk.extensions import db
 from helpdesk.models import User
-from helpdesk.services import audit, passwords
+from helpdesk.services import accounts, passwords
 from helpdesk.web.forms import NewPasswordForm, PasswordLinkForm
 
 TOKEN_MAX = 400  # a genuine token is about 80 characters
@@ -27,15 +27,14 @@ def ask_page(*, realm: int, realm_name: str, client_id: int | None, sign_in_url:
     form = PasswordLinkForm()
     if form.validate_on_submit():
         now = datetime.now(UTC)
-        passwords.ask_for_link(db.session, realm=realm, email=form.email.data, now=now)
-        audit.record_request(
+        accounts.ask_password_link(
             db.session,
-            "password_reset_requested",
+            realm=realm,
+            realm_name=realm_name,
             client_id=client_id,
-            data={"email": form.email.data, "realm": realm_name},
+            email=form.email.data,
             now=now,
         )
-        db.session.commit()
         flash(
             _(
                 "If an account with this e-mail exists here, a link to set its password is on "
@@ -59,11 +58,9 @@ def set_page(token: str, *, realm: int, realm_name: str, ask_url: str, home: Cal
         return render_template("auth/password_link_invalid.html", ask_url=ask_url), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
-        user.set_password(form.password.data)
-        audit.record_request(
-            db.session, "password_set", actor=user, data={"realm": realm_name}, now=now
+        accounts.set_password_from_link(
+            db.session, user, form.password.data, realm_name=realm_name, now=now
         )
-        db.session.commit()
         login_user(user)
         flash(_("Your password is set, and you are signed in."), "success")
         return redirect(home(user))
