@@ -18,7 +18,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Client
 from helpdesk.ratelimit import login_limits, mark_failed_login
 from helpdesk.serializers import iso
-from helpdesk.services import audit, follow_the_sun
+from helpdesk.services import accounts, follow_the_sun
 from helpdesk.services.auth import TOKEN_LIFETIME, authenticate, issue_token
 
 NO_REALM = -1  # matches no user, so an unknown client slug costs a password check too
@@ -86,18 +86,15 @@ def create_token():
     user = authenticate(db.session, email=data.email, password=data.password, realm=realm)
     if user is None:
         mark_failed_login()
-        audit.failed_login(
+        accounts.failed_sign_in(
             db.session,
             email=data.email,
             realm="api",
             client_id=realm if realm not in (None, NO_REALM) else None,
         )
-        db.session.commit()
         return _unauthorized(
             "invalid_credentials", _("Wrong e-mail or password."), invalid_token=False
         )
     now = datetime.now(UTC)
-    # issue_token commits the token and its audit event together.
-    audit.record_request(db.session, "token_issued", actor=user, now=now, data={"realm": "api"})
     token = issue_token(db.session, user, now=now)
     return jsonify(token=token, expires_at=iso(now + TOKEN_LIFETIME))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from helpdesk.extensions import db, socketio
 from helpdesk.i18n import Number
-from helpdesk.models import PRESENCE, Message, TicketRead
+from helpdesk.models import PRESENCE, Message
 from helpdesk.realtime import linewriter, rooms
 from helpdesk.realtime.auth import (
     authenticate,
@@ -28,7 +28,7 @@ from helpdesk.realtime.auth import (
 )
 from helpdesk.realtime.limits import SocketLimits
 from helpdesk.serializers import message_json
-from helpdesk.services import follow_the_sun
+from helpdesk.services import follow_the_sun, receipts
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.tickets import BODY_MAX, add_message
 
@@ -118,7 +118,7 @@ def on_connect(auth=None):
                 join_room(rooms.client_queue_room(client.id))
     elif user.role == "supervisor":
         join_room(rooms.supervisors_room(user.client_id))
-    db.session.commit()
+    db.session.rollback()  # nothing was written: end the reads' transaction
 
 
 @on("disconnect")
@@ -291,16 +291,7 @@ def on_read(payload=None):
         or (message.internal and not context.staff)
     ):
         return fail("not_found", _("Not found."))
-    receipt = db.session.get(TicketRead, (ticket.id, user.id))
-    if receipt is None:
-        db.session.add(
-            TicketRead(
-                ticket_id=ticket.id, user_id=user.id, message_id=message.id, at=datetime.now(UTC)
-            )
-        )
-    elif receipt.message_id < message.id:
-        receipt.message_id, receipt.at = message.id, datetime.now(UTC)
-    db.session.commit()
+    receipts.mark_read(db.session, user=user, message=message, now=datetime.now(UTC))
     room = rooms.ticket_staff_room(ticket.id) if message.internal else rooms.ticket_room(ticket.id)
     emit(
         "read",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from helpdesk.models import STAFF_REALM, ApiToken, Client, User
+from helpdesk.services import audit
 
 TOKEN_LIFETIME = timedelta(days=30)
 # Checked when no user matches so a failed login costs the same either way.
@@ -43,8 +44,9 @@ def authenticate(session: Session, *, email: str, password: str, realm: int | No
 
 
 def issue_token(session: Session, user: User, *, now: datetime) -> str:
-    """Create a user API token; only its digest is stored."""
+    """Create a user API token, audited; only its digest is stored."""
     token = "hdu_" + secrets.token_urlsafe(32)
+    audit.record_request(session, "token_issued", actor=user, now=now, data={"realm": "api"})
     session.add(
         ApiToken(
             user=user,
