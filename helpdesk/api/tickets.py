@@ -11,7 +11,7 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from helpdesk.api import bp
 from helpdesk.api.openapi import operation
@@ -31,18 +31,16 @@ from helpdesk.api.schemas import Message as MessageSchema
 from helpdesk.api.schemas import Ticket as TicketSchema
 from helpdesk.extensions import db
 from helpdesk.i18n import normalize_locale
-from helpdesk.models import Client, IdempotencyKey, Message, Ticket, User
+from helpdesk.models import Client, Message, Ticket, User
 from helpdesk.ratelimit import intake_per_token
 from helpdesk.serializers import message_json, ticket_json
-from helpdesk.services import accounts
-from helpdesk.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
+from helpdesk.services import intake
+from helpdesk.services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from helpdesk.services.scope import get_visible_client, get_visible_ticket, is_staff_of
 from helpdesk.services.scope import visible_tickets as visible_tickets_query
 from helpdesk.services.tickets import (
     NewTicket,
     add_message,
-    announce_created,
-    create_ticket,
     find_message_by_client_id,
     update_ticket,
     validate_new_ticket,
@@ -58,8 +56,6 @@ IDEMPOTENCY_HEADER = {
 }
 _ID = re.compile(r"[1-9][0-9]{0,9}")
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
-# Attempts at filing: a lost race for a new customer's e-mail is retried once.
-_ATTEMPTS = 2
 
 
 def _now() -> datetime:
@@ -103,40 +99,6 @@ def request_digest(data: TicketCreate) -> str:
         data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def find_idempotency_key(session: Session, principal_key: str, key: str) -> IdempotencyKey | None:
-    """The stored key of this caller, if the request was made before."""
-    return session.scalar(
-        select(IdempotencyKey).where(
-            IdempotencyKey.principal == principal_key, IdempotencyKey.key == key
-        )
-    )
-
-
-def _replay(row: IdempotencyKey, digest: str):
-    if row.request_hash != digest:
-        raise Conflict(
-            _("This Idempotency-Key was used for a different request."),
-            code="idempotency_key_reused",
-        )
-    return _created(db.session.get(Ticket, row.ticket_id), 200)
-
-
-def _requester(session: Session, principal: Principal, data: TicketCreate) -> User:
-    """The customer the ticket is for: the caller, or the intake's customer found or created."""
-    if not principal.is_intake:
-        return principal.user
-    customer = accounts.find_or_create_customer(
-        session,
-        principal.client,
-        email=data.requester.email,
-        name=data.requester.name,
-        locale=normalize_locale(data.locale),
-    )
-    if customer is None:
-        raise Forbidden(_("This requester's account is disabled."))
-    return customer
 
 
 def _command(principal: Principal, data: TicketCreate) -> tuple[Client, NewTicket]:
@@ -191,44 +153,27 @@ def file_ticket():
         raise Forbidden(_("Only customers and intake tokens file tickets here."))
     key = _idempotency_key()
     data = parse_body(TicketCreate)
-    digest = request_digest(data)
-    session = db.session
     client, cmd = _command(principal, data)
-
-    for _attempt in range(_ATTEMPTS):
-        try:
-            requester = _requester(session, principal, data)
-            ticket = create_ticket(
-                session, client=client, requester=requester, cmd=cmd, now=_now(), commit=False
-            )
-            if key is not None:
-                session.add(
-                    IdempotencyKey(
-                        principal=principal.key,
-                        key=key,
-                        request_hash=digest,
-                        ticket=ticket,
-                        created_at=ticket.created_at,
-                    )
-                )
-            session.commit()
-        except IntegrityError:
-            # The key was used before (a repeat, or a concurrent request that won), or a
-            # concurrent request created the same new customer. Inserting first and looking
-            # up only on conflict keeps the common path one query shorter.
-            session.rollback()
-            if key is not None:
-                row = find_idempotency_key(session, principal.key, key)
-                if row is not None:
-                    return _replay(row, digest)
-            continue
-        except ServiceError:
-            session.rollback()
-            raise
-        data = ticket_json(ticket)
-        announce_created(ticket, data)
-        return _created(ticket, data=data)
-    raise Conflict(_("Another request changed the same data; please retry."))
+    if principal.is_intake:
+        requester = intake.Requester(
+            email=data.requester.email,
+            name=data.requester.name,
+            locale=normalize_locale(data.locale),
+        )
+    else:
+        requester = principal.user
+    idempotency = (
+        intake.Idempotency(principal.key, key, request_digest(data)) if key is not None else None
+    )
+    filed = intake.file_ticket(
+        db.session,
+        client=client,
+        cmd=cmd,
+        requester=requester,
+        idempotency=idempotency,
+        now=_now(),
+    )
+    return _created(filed.ticket, 201 if filed.created else 200, data=filed.data)
 
 
 # Reading

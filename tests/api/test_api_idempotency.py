@@ -5,8 +5,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from helpdesk.api import tickets as tickets_api
 from helpdesk.models import IdempotencyKey, Ticket, User
+from helpdesk.services import intake
 from tests.api.helpers import assert_error
 
 NEW = {"subject": "VPN down", "body": "Cannot connect.", "requester": {"email": "kei@example.jp"}}
@@ -117,7 +117,7 @@ def race(monkeypatch):
     both_missed = threading.Barrier(2)
     lock = threading.Lock()
     waiting = {"n": 0}
-    lookup = tickets_api.find_idempotency_key
+    lookup = intake.find_idempotency_key
 
     def racing_lookup(session, principal_key, key):
         row = lookup(session, principal_key, key)
@@ -128,7 +128,7 @@ def race(monkeypatch):
             both_missed.wait(timeout=10)
         return row
 
-    monkeypatch.setattr(tickets_api, "find_idempotency_key", racing_lookup)
+    monkeypatch.setattr(intake, "find_idempotency_key", racing_lookup)
 
 
 def test_two_racing_intakes_with_one_key_create_one_ticket_and_one_customer(
