@@ -9,6 +9,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from helpdesk.extensions import db
+from helpdesk.mail import gateway, outbound, smtp
+
 mail_group = AppGroup("mail", help="The e-mail channel: inbound gateway and outbox.")
 
 
@@ -17,8 +20,6 @@ mail_group = AppGroup("mail", help="The e-mail channel: inbound gateway and outb
 @click.option("--port", default=2525, show_default=True, type=click.IntRange(1, 65535))
 def serve_command(host: str, port: int) -> None:
     """Run the inbound SMTP gateway: mail to a client's inbound_email becomes tickets."""
-    from helpdesk.mail import gateway, smtp
-
     app = current_app._get_current_object()
     try:
         server = gateway.controller(app, host, port)
@@ -37,9 +38,6 @@ def serve_command(host: str, port: int) -> None:
 @mail_group.command("send-queued")
 def send_queued_command() -> None:
     """Send the queued mail that is due now (the scheduler tick does this too)."""
-    from helpdesk.extensions import db
-    from helpdesk.mail import outbound
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     counts = outbound.deliver_due(db.session, now=datetime.now(UTC))
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))

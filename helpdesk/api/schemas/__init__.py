@@ -1,0 +1,92 @@
+"""Pydantic models of the API's requests and responses; the OpenAPI document is built from them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from helpdesk.api.schemas.agents import AgentStatus, AgentStatusUpdate
+from helpdesk.api.schemas.auth import Token, TokenRequest
+from helpdesk.api.schemas.common import ID_MAX, VISIBLE_ASCII, Error
+from helpdesk.api.schemas.metrics import (
+    DrillPage,
+    ExportQuery,
+    MetricsCsvQuery,
+    MetricsPageQuery,
+    MetricsQuery,
+    MetricsReport,
+    MetricsTicketsQuery,
+)
+from helpdesk.api.schemas.routing import (
+    CoverageQuery,
+    CoverageWeek,
+    RoutingPreview,
+    RoutingPreviewQuery,
+)
+from helpdesk.api.schemas.sla import SlaPreview, SlaPreviewQuery
+from helpdesk.api.schemas.tickets import (
+    Message,
+    MessageCreate,
+    Requester,
+    Ticket,
+    TicketCreate,
+    TicketDetail,
+    TicketList,
+    TicketListQuery,
+    TicketUpdate,
+)
+
+__all__ = [
+    "ID_MAX",
+    "REQUEST_MODELS",
+    "RESPONSE_MODELS",
+    "VISIBLE_ASCII",
+    "AgentStatus",
+    "AgentStatusUpdate",
+    "CoverageQuery",
+    "CoverageWeek",
+    "DrillPage",
+    "Error",
+    "ExportQuery",
+    "Message",
+    "MessageCreate",
+    "MetricsCsvQuery",
+    "MetricsPageQuery",
+    "MetricsQuery",
+    "MetricsReport",
+    "MetricsTicketsQuery",
+    "RoutingPreview",
+    "RoutingPreviewQuery",
+    "SlaPreview",
+    "SlaPreviewQuery",
+    "Ticket",
+    "TicketCreate",
+    "TicketDetail",
+    "TicketList",
+    "TicketListQuery",
+    "TicketUpdate",
+    "Token",
+    "TokenRequest",
+]
+
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (
+    TokenRequest,
+    Requester,
+    TicketCreate,
+    TicketUpdate,
+    MessageCreate,
+    AgentStatusUpdate,
+)
+RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
+    Error,
+    Token,
+    Ticket,
+    TicketDetail,
+    TicketList,
+    Message,
+    AgentStatus,
+    SlaPreview,
+    RoutingPreview,
+    CoverageWeek,
+    MetricsReport,
+    DrillPage,
+)

@@ -1,0 +1,29 @@
+"""Schemas of `POST /auth/token`: credentials in, a user API token out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from helpdesk.api.schemas.common import EMAIL_MAX, NO_NUL, SLUG_MAX, Request, Response
+
+
+class TokenRequest(Request):
+    """Credentials exchanged for a user API token."""
+
+    email: str = Field(min_length=1, max_length=EMAIL_MAX, pattern=NO_NUL)
+    password: str = Field(min_length=1, max_length=1024, pattern=NO_NUL)
+    client: str | None = Field(
+        default=None,
+        max_length=SLUG_MAX,
+        pattern=NO_NUL,
+        description="A client's slug: sign in as that client's customer only.",
+    )
+
+
+class Token(Response):
+    """A user API token; send it as `Authorization: Bearer TOKEN`."""
+
+    token: str
+    expires_at: datetime
