@@ -13,7 +13,7 @@ from flask_socketio import ConnectionRefusedError
 from sqlalchemy import Select, and_, bindparam, select
 
 from helpdesk.extensions import db
-from helpdesk.models import Message, Ticket, User
+from helpdesk.models import ID_MAX, Message, Ticket, User
 from helpdesk.services.auth import user_for_token
 from helpdesk.services.scope import get_visible_ticket, is_staff_of, ticket_visibility
 
@@ -104,7 +104,7 @@ def context_for(scope: Scope, ticket_id: int, msg_id: str | None = None) -> Chat
 
 def valid_id(value: object) -> bool:
     """A positive integer id (not a bool) in range for every database."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX
 
 
 @functools.lru_cache(maxsize=64)

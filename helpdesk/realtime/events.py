@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from helpdesk.extensions import db, socketio
 from helpdesk.i18n import Number
-from helpdesk.models import PRESENCE, Message
+from helpdesk.models import ID_MAX, PRESENCE, Message
 from helpdesk.realtime import linewriter, rooms
 from helpdesk.realtime.auth import (
     authenticate,
@@ -282,7 +282,7 @@ def on_read(payload=None):
         db.session.get(Message, message_id)
         if isinstance(message_id, int)
         and not isinstance(message_id, bool)
-        and 0 < message_id < 2**31
+        and 0 < message_id <= ID_MAX
         else None
     )
     if (

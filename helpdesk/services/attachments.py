@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk.models import Attachment, Message, Ticket
+from helpdesk.models import ID_MAX, Attachment, Message, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def find_attachment(
     session: Session, ticket: Ticket, attachment_id: object, *, internal: bool, originals: bool
 ) -> Attachment | None:
     """The ticket's attachment with this id if the viewer may have it, else None (404)."""
-    if not isinstance(attachment_id, int) or not 0 < attachment_id < 2**31:
+    if not isinstance(attachment_id, int) or not 0 < attachment_id <= ID_MAX:
         return None
     stmt = _visible(ticket, internal=internal, originals=originals)
     return session.scalar(stmt.where(Attachment.id == attachment_id))

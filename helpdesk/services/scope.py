@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session
 
-from helpdesk.models import Client, Ticket, User, agent_clients
+from helpdesk.models import ID_MAX, Client, Ticket, User, agent_clients
 
 
 def served_client_ids(user: User) -> Select:
@@ -39,7 +39,7 @@ def get_visible_ticket(session: Session, user: User, ticket_id: object) -> Ticke
     """The ticket if it exists and the user may see it, else None (callers answer 404)."""
     if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
         return None
-    if not 0 < ticket_id < 2**31:  # INTEGER columns: larger ids cannot exist (PG would raise)
+    if not 0 < ticket_id <= ID_MAX:  # INTEGER columns: larger ids cannot exist (PG would raise)
         return None
     return session.scalar(visible_tickets(user).where(Ticket.id == ticket_id))
 

@@ -15,6 +15,7 @@ from helpdesk.i18n import Number, normalize_locale
 from helpdesk.mail import outbound
 from helpdesk.models import (
     CHANNELS,
+    ID_MAX,
     PRIORITIES,
     STATUSES,
     Client,
@@ -386,7 +387,7 @@ def update_ticket(
         if not isinstance(assignee_id, int) or isinstance(assignee_id, bool):
             errors["assignee_id"] = _l("Must be an agent id or null.")
         else:
-            assignee = session.get(User, assignee_id) if 0 < assignee_id < 2**31 else None
+            assignee = session.get(User, assignee_id) if 0 < assignee_id <= ID_MAX else None
             if assignee is None or not agent_serves(assignee, ticket.client_id):
                 errors["assignee_id"] = _l("No agent with this id serves this client.")
     if errors:

@@ -15,7 +15,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from helpdesk.models import CHANNELS, PRESENCE, PRIORITIES, ROLES, STATUSES
+from helpdesk.models import CHANNELS, ID_MAX, PRESENCE, PRIORITIES, ROLES, STATUSES
 from helpdesk.services.addresses import BadAddress, normalize_email
 
 # Literal[tuple] spells one member per tuple item, so the enums follow the models.
@@ -30,8 +30,6 @@ Role = Literal[ROLES]
 NO_NUL = r"^[^\x00]*$"
 NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 VISIBLE_ASCII = r"^[\x21-\x7e]+$"
-# Ids are INTEGER columns: PostgreSQL refuses to compare them with anything larger.
-ID_MAX = 2**31 - 1
 PAGE_MAX = 1_000_000
 PER_PAGE_MAX = 200
 EMAIL_MAX = 254
