@@ -10,8 +10,8 @@ from helpdesk.api import bp
 from helpdesk.api.openapi import operation
 from helpdesk.api.parsing import parse_body
 from helpdesk.api.principal import current_user
-from helpdesk.api.schemas import AgentStatus, AgentStatusUpdate
 from helpdesk.extensions import db
+from helpdesk.schemas import AgentStatus, AgentStatusUpdate
 from helpdesk.serializers import iso
 from helpdesk.services import follow_the_sun
 

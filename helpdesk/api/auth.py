@@ -12,11 +12,11 @@ from helpdesk.api import bp
 from helpdesk.api.openapi import operation
 from helpdesk.api.parsing import parse_body
 from helpdesk.api.principal import bearer_token, public, resolve
-from helpdesk.api.schemas import Token, TokenRequest
 from helpdesk.errors import error_response
 from helpdesk.extensions import db
 from helpdesk.models import Client
 from helpdesk.ratelimit import login_limits, mark_failed_login
+from helpdesk.schemas import Token, TokenRequest
 from helpdesk.serializers import iso
 from helpdesk.services import accounts, follow_the_sun
 from helpdesk.services.auth import TOKEN_LIFETIME, authenticate, issue_token

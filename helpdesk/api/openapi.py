@@ -9,7 +9,8 @@ from flask import Flask, current_app, jsonify
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from helpdesk.api import bp, schemas
+from helpdesk import schemas
+from helpdesk.api import bp
 from helpdesk.api.principal import public
 
 REF = "#/components/schemas/{model}"

@@ -11,11 +11,11 @@ from helpdesk.api import bp
 from helpdesk.api.openapi import operation
 from helpdesk.api.parsing import parse_query
 from helpdesk.api.principal import current_user
-from helpdesk.api.schemas import CoverageQuery, CoverageWeek, RoutingPreview, RoutingPreviewQuery
 from helpdesk.describe import routing_reason
 from helpdesk.domain.routing import FIT_NAMES
 from helpdesk.extensions import db
 from helpdesk.i18n import normalize_locale
+from helpdesk.schemas import CoverageQuery, CoverageWeek, RoutingPreview, RoutingPreviewQuery
 from helpdesk.serializers import iso
 from helpdesk.services import routing
 from helpdesk.services.errors import NotFound, ValidationFailed

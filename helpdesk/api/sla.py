@@ -9,8 +9,8 @@ from helpdesk.api import bp
 from helpdesk.api.openapi import operation
 from helpdesk.api.parsing import parse_query
 from helpdesk.api.principal import current_user
-from helpdesk.api.schemas import SlaPreview, SlaPreviewQuery
 from helpdesk.extensions import db
+from helpdesk.schemas import SlaPreview, SlaPreviewQuery
 from helpdesk.serializers import iso
 from helpdesk.services.errors import NotFound
 from helpdesk.services.scope import get_visible_client

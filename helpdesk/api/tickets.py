@@ -17,7 +17,11 @@ from helpdesk.api import bp
 from helpdesk.api.openapi import operation
 from helpdesk.api.parsing import parse_body, parse_query
 from helpdesk.api.principal import Principal, current_principal, current_user
-from helpdesk.api.schemas import (
+from helpdesk.extensions import db
+from helpdesk.i18n import normalize_locale
+from helpdesk.models import Client, Message, Ticket, User
+from helpdesk.ratelimit import intake_per_token
+from helpdesk.schemas import (
     ID_MAX,
     VISIBLE_ASCII,
     MessageCreate,
@@ -27,12 +31,8 @@ from helpdesk.api.schemas import (
     TicketListQuery,
     TicketUpdate,
 )
-from helpdesk.api.schemas import Message as MessageSchema
-from helpdesk.api.schemas import Ticket as TicketSchema
-from helpdesk.extensions import db
-from helpdesk.i18n import normalize_locale
-from helpdesk.models import Client, Message, Ticket, User
-from helpdesk.ratelimit import intake_per_token
+from helpdesk.schemas import Message as MessageSchema
+from helpdesk.schemas import Ticket as TicketSchema
 from helpdesk.serializers import message_json, ticket_json
 from helpdesk.services import intake
 from helpdesk.services.errors import Forbidden, NotFound, ServiceError, ValidationFailed

@@ -13,18 +13,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from helpdesk.api.metrics import _drill, _scope, export_download, tickets_csv_download
-from helpdesk.api.parsing import _validate as validate_model
-from helpdesk.api.schemas import MetricsCsvQuery, MetricsPageQuery
 from helpdesk.domain.metrics import METRICS
 from helpdesk.extensions import db
 from helpdesk.models import Client, SlaClock
-from helpdesk.services import metrics
+from helpdesk.schemas import MetricsCsvQuery, MetricsPageQuery
+from helpdesk.schemas.validation import validated
+from helpdesk.services import metrics, metrics_request
 from helpdesk.services.errors import NotFound, ValidationFailed
 from helpdesk.services.scope import visible_clients
 from helpdesk.supervisor import bp
 from helpdesk.supervisor.forms import PRESET_LABELS, PeriodForm, preset_days
 from helpdesk.supervisor.tiles import live_tiles
+from helpdesk.web.downloads import export_download, tickets_csv_download
 from helpdesk.web.guards import roles_required
 from helpdesk.web.ticket_page import language_name
 
@@ -185,9 +185,9 @@ def _scoped(model):
     if current_user.role == "supervisor":
         # A supervisor may leave the client out: it can only be their own.
         args.setdefault("client", current_user.client.slug)
-    query = validate_model(model, args)
+    query = validated(model, args)
     try:
-        return query, _scope(query, current_user)
+        return query, metrics_request.scope_of(db.session, query, current_user, now=_now())
     except NotFound:
         abort(404)
 
@@ -198,7 +198,7 @@ def metrics_tickets():
     """The tickets behind a dashboard figure, oldest first, a page at a time."""
     try:
         query, scope = _scoped(MetricsPageQuery)
-        drill = _drill(query)
+        drill = metrics_request.drill_of(query)
     except ValidationFailed as exc:
         return render_template(
             "supervisor/metrics_tickets.html", error=exc, found=None, query=None
@@ -229,7 +229,7 @@ def metrics_csv():
     """The period's tickets (behind a figure, if one is named) as a streamed CSV."""
     try:
         query, scope = _scoped(MetricsCsvQuery)
-        drill = _drill(query)
+        drill = metrics_request.drill_of(query)
     except ValidationFailed as exc:
         return render_template(
             "supervisor/metrics_tickets.html", error=exc, found=None, query=None

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from helpdesk.api import metrics as metrics_api
-from helpdesk.api.schemas import DrillPage, MetricsReport
+from helpdesk.schemas import DrillPage, MetricsReport
 from helpdesk.services import export
 from helpdesk.services.tickets import add_message
 from tests.api.helpers import assert_error, intake_headers

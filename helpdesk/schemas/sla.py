@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from helpdesk.api.schemas.common import NO_NUL, SLUG_MAX, Instant, Priority, Query, Response
+from helpdesk.schemas.common import NO_NUL, SLUG_MAX, Instant, Priority, Query, Response
 
 
 class SlaPreviewQuery(Query):

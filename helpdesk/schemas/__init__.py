@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from helpdesk.api.schemas.agents import AgentStatus, AgentStatusUpdate
-from helpdesk.api.schemas.auth import Token, TokenRequest
-from helpdesk.api.schemas.common import ID_MAX, VISIBLE_ASCII, Error
-from helpdesk.api.schemas.metrics import (
+from helpdesk.schemas.agents import AgentStatus, AgentStatusUpdate
+from helpdesk.schemas.auth import Token, TokenRequest
+from helpdesk.schemas.common import ID_MAX, VISIBLE_ASCII, Error
+from helpdesk.schemas.metrics import (
     DrillPage,
     ExportQuery,
     MetricsCsvQuery,
@@ -16,14 +16,14 @@ from helpdesk.api.schemas.metrics import (
     MetricsReport,
     MetricsTicketsQuery,
 )
-from helpdesk.api.schemas.routing import (
+from helpdesk.schemas.routing import (
     CoverageQuery,
     CoverageWeek,
     RoutingPreview,
     RoutingPreviewQuery,
 )
-from helpdesk.api.schemas.sla import SlaPreview, SlaPreviewQuery
-from helpdesk.api.schemas.tickets import (
+from helpdesk.schemas.sla import SlaPreview, SlaPreviewQuery
+from helpdesk.schemas.tickets import (
     Message,
     MessageCreate,
     Requester,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from helpdesk.api.schemas.common import Presence, Request, Response
+from helpdesk.schemas.common import Presence, Request, Response
 
 
 class AgentStatusUpdate(Request):

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from helpdesk.api.schemas.common import (
+from helpdesk.domain.sla import METRICS
+from helpdesk.schemas.common import (
     NO_NUL,
     PAGE_MAX,
     PER_PAGE_MAX,
@@ -17,7 +18,6 @@ from helpdesk.api.schemas.common import (
     Response,
     Status,
 )
-from helpdesk.domain.sla import METRICS
 
 DATE_DOC = {"format": "date"}
 METRICS_INCLUDE = r"^(breakdowns|heatmap|trend)(,(breakdowns|heatmap|trend))*$"

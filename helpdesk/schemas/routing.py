@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from helpdesk.api.schemas.common import (
+from helpdesk.schemas.common import (
     NO_NUL,
     SLUG_MAX,
     AssigneeRef,

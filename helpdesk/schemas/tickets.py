@@ -7,7 +7,10 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from helpdesk.api.schemas.common import (
+from helpdesk.domain.sla import METRICS
+from helpdesk.models import CLOCK_STATES
+from helpdesk.models.tickets import MESSAGE_KINDS
+from helpdesk.schemas.common import (
     NAME_MAX,
     NO_NUL,
     NOT_BLANK,
@@ -25,9 +28,6 @@ from helpdesk.api.schemas.common import (
     Role,
     Status,
 )
-from helpdesk.domain.sla import METRICS
-from helpdesk.models import CLOCK_STATES
-from helpdesk.models.tickets import MESSAGE_KINDS
 from helpdesk.services.tickets import (
     BODY_MAX,
     CATEGORY_RE,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from helpdesk.api.schemas.common import EMAIL_MAX, NO_NUL, SLUG_MAX, Request, Response
+from helpdesk.schemas.common import EMAIL_MAX, NO_NUL, SLUG_MAX, Request, Response
 
 
 class TokenRequest(Request):
