@@ -76,7 +76,7 @@ class Config:
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "helpdesk@localhost")
     SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "30"))
-    # How the relay is reached: none, starttls (port 587) or tls (port 465); see mail/smtp.py.
+    # How the relay is reached: none, starttls (port 587) or tls (port 465); see notify/smtp.py.
     SMTP_SECURITY = os.environ.get("SMTP_SECURITY", "none")
     SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
@@ -141,7 +141,7 @@ class Config:
 
         Settings that contradict each other stop the app here, with the reason.
         """
-        from helpdesk.mail.smtp import SettingsError, check_outgoing
+        from helpdesk.notify.smtp import SettingsError, check_outgoing
 
         try:
             check_outgoing(vars_of(cls))

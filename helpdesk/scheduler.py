@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, current_app
 
 from helpdesk.extensions import db, socketio
-from helpdesk.mail import outbound
+from helpdesk.notify import outbound
 from helpdesk.services import follow_the_sun, sla
 
 log = logging.getLogger(__name__)

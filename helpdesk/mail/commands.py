@@ -10,7 +10,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from helpdesk.extensions import db
-from helpdesk.mail import gateway, outbound, smtp
+from helpdesk.mail import gateway
+from helpdesk.notify import outbound, smtp
 
 mail_group = AppGroup("mail", help="The e-mail channel: inbound gateway and outbox.")
 

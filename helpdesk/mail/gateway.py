@@ -2,7 +2,7 @@
 
 RCPT TO is checked against the clients' `inbound_email` addresses (550 5.1.1 otherwise);
 mail over MAIL_MAX_BYTES is refused by aiosmtpd at DATA time (552). Each accepted mail is
-filed by helpdesk.mail.intake in a worker thread with its own app context, so the
+filed by helpdesk.services.mail_intake in a worker thread with its own app context, so the
 asyncio loop keeps answering other connections meanwhile.
 """
 
@@ -18,7 +18,8 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 
 from helpdesk.extensions import db
-from helpdesk.mail import intake, smtp
+from helpdesk.notify import smtp
+from helpdesk.services import mail_intake as intake
 from helpdesk.services.attachments import Limits
 
 log = logging.getLogger(__name__)

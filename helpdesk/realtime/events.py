@@ -18,7 +18,8 @@ from sqlalchemy import select
 from helpdesk.extensions import db, socketio
 from helpdesk.i18n import Number
 from helpdesk.models import ID_MAX, PRESENCE, Message
-from helpdesk.realtime import linewriter, rooms
+from helpdesk.notify import rooms
+from helpdesk.realtime import linewriter
 from helpdesk.realtime.auth import (
     authenticate,
     chat_context,

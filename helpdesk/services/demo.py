@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from helpdesk.services.provisioning import parse_yaml, provision_file
 from helpdesk.services.tickets import NewTicket, add_message, create_ticket, update_ticket
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "demo.yaml"
+SAMPLES_FILE = DEMO_FILE.with_name("samples.yaml")  # what the sample tickets' people write
 BASE_URL = "http://127.0.0.1:5000"
 SEED = 2026
 DAYS = 30
@@ -128,6 +130,11 @@ class _Agent:
         return served and language in self.languages
 
 
+def load_samples(path: Path = SAMPLES_FILE) -> dict[str, Any]:
+    """The sample texts: internal notes, and per language tickets and replies."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
 def create_sample_tickets(
     session: Session, *, count: int, now: datetime, seed: int, slugs: list[str]
 ) -> int:
@@ -177,6 +184,7 @@ def create_sample_tickets(
             )
         )
     plans.sort(key=lambda plan: plan[0])
+    samples = load_samples()
     for filed_at, client, customer, priority, channel, category, own_seed in plans:
         _play(
             session,
@@ -189,6 +197,7 @@ def create_sample_tickets(
             channel=channel,
             category=category,
             agents=agents,
+            samples=samples,
         )
     return len(plans)
 
@@ -237,18 +246,19 @@ def _play(
     channel: str,
     category: str,
     agents: list[_Agent],
+    samples: dict[str, Any],
 ) -> None:
     """File one ticket at `filed_at` and act out what happened to it until `now`."""
     lang = _language(customer.locale or client.default_locale)
-    texts = TEXTS.get(lang, TEXTS["en"])
-    subject, body = rng.choice(texts["tickets"][category])
+    texts = samples["languages"].get(lang, samples["languages"]["en"])
+    sample = rng.choice(texts["tickets"][category])
     ticket = create_ticket(
         session,
         client=client,
         requester=customer,
         cmd=NewTicket(
-            subject=subject,
-            body=body,
+            subject=sample["subject"],
+            body=sample["body"],
             priority=priority,
             channel=channel,
             locale=customer.locale,
@@ -276,7 +286,7 @@ def _play(
     names = {"agent": staff.name.split()[0], "customer": _address(customer.name, lang)}
 
     def say(author: User, key: str, *, internal: bool = False) -> None:
-        text = rng.choice(NOTES) if internal else texts[key].format(**names)
+        text = rng.choice(samples["notes"]) if internal else texts[key].format(**names)
         add_message(
             session,
             ticket=ticket,
@@ -321,357 +331,5 @@ def _address(name: str, lang: str) -> str:
     parts = name.split()
     return parts[-1] if lang == "ja" else parts[0]
 
-
-# -- what people write, per language --------------------------------------------------------------
-
-NOTES = (
-    "Checked the logs: this matches this morning's outage at the data centre.",
-    "Escalated to the network team; waiting for their answer.",
-    "VIP user at this client, keep them posted.",
-    "Known issue, see the knowledge base article on it.",
-    "Handed over from the previous shift; the customer has already asked twice.",
-)
-
-TEXTS: dict[str, dict[str, Any]] = {
-    "en": {
-        "tickets": {
-            "billing": [
-                (
-                    "Invoice shows the wrong amount",
-                    "Our invoice for this month lists 48 licences but we only have 40 seats. "
-                    "Could you check and send a corrected invoice?",
-                ),
-                (
-                    "Card payment declined",
-                    "The renewal payment was declined although the card is valid until 2028.",
-                ),
-            ],
-            "network": [
-                (
-                    "VPN keeps disconnecting",
-                    "Since this morning the VPN drops every few minutes, at home and in the "
-                    "office.",
-                ),
-                (
-                    "Wi-Fi very slow on the 3rd floor",
-                    "Pages take ages to load on the 3rd floor; the 2nd floor is fine.",
-                ),
-            ],
-            "hardware": [
-                (
-                    "Laptop won't boot after update",
-                    "My laptop shows a black screen since last night's update. "
-                    "The power light is on.",
-                ),
-                (
-                    "Printer on the 2nd floor keeps jamming",
-                    "Every second print job jams the printer next to the kitchen.",
-                ),
-            ],
-            "accounts": [
-                (
-                    "Locked out of my account",
-                    "I typed the wrong password too often and now my account is locked.",
-                ),
-                (
-                    "New starter needs access",
-                    "Our new colleague starts on Monday and needs an account and the shared drive.",
-                ),
-            ],
-            "email": [
-                (
-                    "E-mails to a customer bounce",
-                    "Mail to one of our biggest customers comes back with 'mailbox unavailable'.",
-                ),
-                (
-                    "Shared mailbox missing in Outlook",
-                    "The team mailbox disappeared from Outlook for everyone in accounting.",
-                ),
-            ],
-        },
-        "agent_first": "Hi {customer}, thanks for reaching out. I'm {agent} and I'm looking "
-        "into this now.",
-        "agent_ask": "Could you send me a screenshot of the error and tell me when it started?",
-        "agent_solved": "This should be fixed now. Please let me know if anything still looks "
-        "wrong.",
-        "customer_reply": "Sure, the screenshot is attached. It started right after lunch "
-        "yesterday.",
-        "customer_nudge": "Any news on this? It's still blocking our team.",
-    },
-    "es": {
-        "tickets": {
-            "billing": [
-                (
-                    "La factura muestra un importe incorrecto",
-                    "En la factura de este mes aparecen 48 licencias, pero solo tenemos "
-                    "40 puestos. "
-                    "¿Pueden revisarla y enviarnos una corregida?",
-                ),
-            ],
-            "network": [
-                (
-                    "La VPN se desconecta constantemente",
-                    "Desde esta mañana la VPN se cae cada pocos minutos, en casa y en la oficina.",
-                ),
-            ],
-            "hardware": [
-                (
-                    "El portátil no arranca tras la actualización",
-                    "Desde la actualización de anoche, la pantalla de mi portátil se queda "
-                    "en negro. "
-                    "La luz de encendido está encendida.",
-                ),
-            ],
-            "accounts": [
-                (
-                    "Mi cuenta está bloqueada",
-                    "Introduje mal la contraseña varias veces y ahora la cuenta está bloqueada. "
-                    "¿Pueden desbloquearla?",
-                ),
-            ],
-            "email": [
-                (
-                    "Los correos a un cliente rebotan",
-                    "Los correos a uno de nuestros principales clientes vuelven con el error "
-                    "«buzón no disponible».",
-                ),
-            ],
-        },
-        "agent_first": "Hola, {customer}: gracias por escribirnos. Soy {agent} y ya estoy "
-        "revisando el caso.",
-        "agent_ask": "¿Podría enviarme una captura de pantalla del error e indicarme desde "
-        "cuándo ocurre?",
-        "agent_solved": "Ya debería estar resuelto. Avíseme si algo sigue sin funcionar.",
-        "customer_reply": "Claro, adjunto la captura. Empezó ayer justo después de comer.",
-        "customer_nudge": "¿Hay alguna novedad? Seguimos sin poder trabajar con normalidad.",
-    },
-    "de": {
-        "tickets": {
-            "billing": [
-                (
-                    "Rechnung mit falschem Betrag",
-                    "Auf unserer Rechnung für diesen Monat stehen 48 Lizenzen, wir haben aber nur "
-                    "40 Arbeitsplätze. Können Sie das prüfen und die Rechnung korrigieren?",
-                ),
-            ],
-            "network": [
-                (
-                    "VPN-Verbindung bricht ständig ab",
-                    "Seit heute Morgen bricht das VPN alle paar Minuten ab, zu Hause und im Büro.",
-                ),
-            ],
-            "hardware": [
-                (
-                    "Laptop startet nach Update nicht mehr",
-                    "Seit dem Update gestern Abend bleibt der Bildschirm meines Laptops schwarz. "
-                    "Die Betriebsanzeige leuchtet.",
-                ),
-            ],
-            "accounts": [
-                (
-                    "Benutzerkonto gesperrt",
-                    "Ich habe mein Passwort mehrmals falsch eingegeben, jetzt ist mein Konto "
-                    "gesperrt. Bitte entsperren Sie es.",
-                ),
-            ],
-            "email": [
-                (
-                    "E-Mails an einen Kunden kommen zurück",
-                    "E-Mails an einen unserer wichtigsten Kunden kommen mit „Postfach nicht "
-                    "verfügbar“ zurück.",
-                ),
-            ],
-        },
-        "agent_first": "Hallo {customer}, vielen Dank für Ihre Nachricht. Ich bin {agent} und "
-        "kümmere mich gleich darum.",
-        "agent_ask": "Könnten Sie mir einen Screenshot der Fehlermeldung schicken und sagen, "
-        "seit wann das Problem besteht?",
-        "agent_solved": "Das Problem sollte jetzt behoben sein. Melden Sie sich bitte, falls "
-        "noch etwas nicht funktioniert.",
-        "customer_reply": "Gerne, der Screenshot ist im Anhang. Es fing gestern direkt nach der "
-        "Mittagspause an.",
-        "customer_nudge": "Gibt es schon Neuigkeiten? Unser Team ist weiterhin blockiert.",
-    },
-    "fr": {
-        "tickets": {
-            "billing": [
-                (
-                    "Montant erroné sur la facture",
-                    "Notre facture du mois indique 48 licences alors que nous n'avons que "
-                    "40 postes. "
-                    "Pourriez-vous vérifier et nous envoyer une facture corrigée ?",
-                ),
-            ],
-            "network": [
-                (
-                    "Le VPN se déconnecte sans cesse",
-                    "Depuis ce matin, le VPN se coupe toutes les quelques minutes, à la maison "
-                    "comme au bureau.",
-                ),
-            ],
-            "hardware": [
-                (
-                    "L'ordinateur portable ne démarre plus",
-                    "Depuis la mise à jour d'hier soir, l'écran de mon portable reste noir. "
-                    "Le voyant d'alimentation est allumé.",
-                ),
-            ],
-            "accounts": [
-                (
-                    "Compte verrouillé",
-                    "J'ai saisi un mauvais mot de passe plusieurs fois et mon compte est "
-                    "verrouillé. Pouvez-vous le débloquer ?",
-                ),
-            ],
-            "email": [
-                (
-                    "Les e-mails vers un client sont rejetés",
-                    "Les e-mails envoyés à l'un de nos principaux clients reviennent avec l'erreur "
-                    "« boîte aux lettres indisponible ».",
-                ),
-            ],
-        },
-        "agent_first": "Bonjour {customer}, merci pour votre message. Je suis {agent} et je "
-        "m'en occupe dès maintenant.",
-        "agent_ask": "Pourriez-vous m'envoyer une capture d'écran de l'erreur et me dire depuis "
-        "quand le problème se produit ?",
-        "agent_solved": "Le problème devrait être résolu. N'hésitez pas à me recontacter si "
-        "quelque chose ne fonctionne toujours pas.",
-        "customer_reply": "Bien sûr, la capture est en pièce jointe. Cela a commencé hier juste "
-        "après le déjeuner.",
-        "customer_nudge": "Avez-vous du nouveau ? Notre équipe est toujours bloquée.",
-    },
-    "pt": {
-        "tickets": {
-            "billing": [
-                (
-                    "Fatura com valor errado",
-                    "A fatura deste mês mostra 48 licenças, mas temos apenas 40 usuários. "
-                    "Vocês podem verificar e enviar uma fatura corrigida?",
-                ),
-            ],
-            "network": [
-                (
-                    "VPN caindo toda hora",
-                    "Desde hoje de manhã a VPN cai a cada poucos minutos, em casa e no escritório.",
-                ),
-            ],
-            "hardware": [
-                (
-                    "Notebook não liga depois da atualização",
-                    "Depois da atualização de ontem à noite, a tela do meu notebook fica preta. "
-                    "A luz de energia está acesa.",
-                ),
-            ],
-            "accounts": [
-                (
-                    "Conta bloqueada",
-                    "Errei a senha várias vezes e agora minha conta está bloqueada. "
-                    "Vocês podem desbloquear?",
-                ),
-            ],
-            "email": [
-                (
-                    "E-mails para um cliente estão voltando",
-                    "Os e-mails para um dos nossos principais clientes voltam com o erro "
-                    '"caixa postal indisponível".',
-                ),
-            ],
-        },
-        "agent_first": "Olá, {customer}! Obrigado pelo contato. Sou {agent} e já estou "
-        "verificando o problema.",
-        "agent_ask": "Você pode me enviar um print do erro e dizer desde quando isso acontece?",
-        "agent_solved": "O problema deve estar resolvido agora. Me avise se algo ainda não "
-        "estiver funcionando.",
-        "customer_reply": "Claro, segue o print em anexo. Começou ontem logo depois do almoço.",
-        "customer_nudge": "Alguma novidade? Nossa equipe continua parada.",
-    },
-    "ja": {
-        "tickets": {
-            "billing": [
-                (
-                    "請求金額が間違っています",
-                    "今月の請求書に48ライセンスと記載されていますが、実際の利用は40席です。"
-                    "ご確認のうえ、訂正した請求書をお送りいただけますか。",
-                ),
-            ],
-            "network": [
-                (
-                    "VPNが頻繁に切断されます",
-                    "今朝から、自宅でもオフィスでも数分おきにVPNが切断されます。",
-                ),
-            ],
-            "hardware": [
-                (
-                    "アップデート後にノートPCが起動しません",
-                    "昨夜のアップデート以降、ノートPCの画面が真っ暗なままです。"
-                    "電源ランプは点灯しています。",
-                ),
-            ],
-            "accounts": [
-                (
-                    "アカウントがロックされました",
-                    "パスワードを何度か間違えたため、アカウントがロックされてしまいました。"
-                    "解除をお願いします。",
-                ),
-            ],
-            "email": [
-                (
-                    "取引先へのメールが戻ってきます",
-                    "主要な取引先へのメールが「メールボックスを利用できません」というエラーで"
-                    "戻ってきます。",
-                ),
-            ],
-        },
-        "agent_first": "{customer}様、お問い合わせありがとうございます。担当の{agent}です。"
-        "ただいま確認しております。",
-        "agent_ask": "エラー画面のスクリーンショットと、いつ頃から発生しているかを教えて"
-        "いただけますか。",
-        "agent_solved": "問題は解決したはずです。まだ不具合があればお知らせください。",
-        "customer_reply": "スクリーンショットを添付します。昨日の昼休みの直後から発生しています。",
-        "customer_nudge": "その後いかがでしょうか。まだ業務に支障が出ています。",
-    },
-    "ar": {
-        "tickets": {
-            "billing": [
-                (
-                    "مبلغ الفاتورة غير صحيح",
-                    "تُظهر فاتورة هذا الشهر 48 ترخيصًا، بينما لدينا 40 مستخدمًا فقط. "
-                    "هل يمكنكم مراجعتها وإرسال فاتورة مصححة؟",
-                ),
-            ],
-            "network": [
-                (
-                    "انقطاع متكرر في اتصال VPN",
-                    "منذ صباح اليوم ينقطع اتصال VPN كل بضع دقائق، في المنزل وفي المكتب.",
-                ),
-            ],
-            "hardware": [
-                (
-                    "الحاسوب المحمول لا يعمل بعد التحديث",
-                    "بعد تحديث الليلة الماضية تبقى شاشة حاسوبي المحمول سوداء، "
-                    "مع أن مؤشر الطاقة مضاء.",
-                ),
-            ],
-            "accounts": [
-                (
-                    "تم قفل حسابي",
-                    "أدخلت كلمة المرور بشكل خاطئ عدة مرات والآن حسابي مقفل. أرجو إلغاء القفل.",
-                ),
-            ],
-            "email": [
-                (
-                    "رسائل البريد إلى أحد العملاء ترتد",
-                    "ترتد الرسائل المرسلة إلى أحد أهم عملائنا مع الخطأ «صندوق البريد غير متاح».",
-                ),
-            ],
-        },
-        "agent_first": "مرحبًا {customer}، شكرًا لتواصلك معنا. معك {agent} وأنا أتابع المشكلة الآن.",
-        "agent_ask": "هل يمكنك إرسال لقطة شاشة للخطأ وإخباري منذ متى بدأت المشكلة؟",
-        "agent_solved": "يُفترض أن المشكلة قد حُلّت الآن. أخبرني إن كان هناك شيء لا يزال لا يعمل.",
-        "customer_reply": "بالتأكيد، أرفقت لقطة الشاشة. بدأت المشكلة أمس بعد الغداء مباشرة.",
-        "customer_nudge": "هل من جديد؟ ما زال فريقنا متوقفًا عن العمل.",
-    },
-}
 
 __all__ = ["DEMO_FILE", "create_sample_tickets", "load_demo", "login_lines"]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from helpdesk.describe import handoff_note
 from helpdesk.domain.routing import AgentView, Decision, choose
 from helpdesk.models import Message, Ticket, User
-from helpdesk.realtime import publish
+from helpdesk.notify import publish
 from helpdesk.services import leases
 from helpdesk.services.routing import (
     ACTIVE_STATUSES,

@@ -40,7 +40,7 @@ from helpdesk.models import (
     User,
     agent_clients,
 )
-from helpdesk.realtime import publish
+from helpdesk.notify import publish
 from helpdesk.services.errors import Conflict, Forbidden
 
 ACTIVE_STATUSES = ("new", "open")  # what counts as load, and what a handoff moves

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased, object_session, scoped_session
 from helpdesk.domain.calendar import BusinessCalendar
 from helpdesk.domain.sla import business_minutes, clock_times
 from helpdesk.models import Calendar, Message, SlaClock, SlaTarget, Ticket, TicketEvent
-from helpdesk.realtime import publish
+from helpdesk.notify import publish
 from helpdesk.serializers import iso
 from helpdesk.services import follow_the_sun
 from helpdesk.services.escalation import escalate

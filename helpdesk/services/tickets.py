@@ -12,7 +12,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
 
 from helpdesk.i18n import Number, normalize_locale
-from helpdesk.mail import outbound
 from helpdesk.models import (
     CHANNELS,
     ID_MAX,
@@ -24,7 +23,7 @@ from helpdesk.models import (
     TicketEvent,
     User,
 )
-from helpdesk.realtime import publish
+from helpdesk.notify import outbound, publish
 from helpdesk.services import follow_the_sun, routing, sla
 from helpdesk.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from helpdesk.services.scope import agent_serves, is_staff_of

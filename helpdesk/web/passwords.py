@@ -14,9 +14,10 @@ from flask import current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import login_user
 
+from helpdesk import password_tokens
 from helpdesk.extensions import db
 from helpdesk.models import User
-from helpdesk.services import accounts, passwords
+from helpdesk.services import accounts
 from helpdesk.web.forms import NewPasswordForm, PasswordLinkForm
 
 TOKEN_MAX = 400  # a genuine token is about 80 characters
@@ -53,7 +54,7 @@ def set_page(token: str, *, realm: int, realm_name: str, ask_url: str, home: Cal
     now = datetime.now(UTC)
     user = None
     if len(token) <= TOKEN_MAX:
-        user = passwords.user_for_token(db.session, token, realm=realm, now=now)
+        user = password_tokens.user_for_token(db.session, token, realm=realm, now=now)
     if user is None:
         return render_template("auth/password_link_invalid.html", ask_url=ask_url), 404
     form = NewPasswordForm()

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from helpdesk.realtime import publish, rooms
+from helpdesk.notify import publish, rooms
 from tests.api.helpers import assert_error
 
 

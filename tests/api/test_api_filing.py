@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from helpdesk.extensions import db
 from helpdesk.models import Ticket, TicketEvent, User
-from helpdesk.realtime import publish
+from helpdesk.notify import publish
 from tests.api.helpers import assert_error
 
 NEW = {"subject": "VPN down", "body": "Cannot connect since 9:00."}

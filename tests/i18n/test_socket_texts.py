@@ -6,7 +6,7 @@ import pytest
 from flask import g
 from flask_babel import get_timezone, refresh
 
-from helpdesk.realtime import publish
+from helpdesk.notify import publish
 
 NOTE = {
     "code": "queued_next_shift",

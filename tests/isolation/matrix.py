@@ -96,7 +96,7 @@ def _link(user) -> str:
     """A genuine password-link token for `user`, asked for now."""
     from datetime import UTC, datetime
 
-    from helpdesk.services.passwords import token_for
+    from helpdesk.password_tokens import token_for
 
     return token_for(user, asked_at=datetime.now(UTC))
 

@@ -278,7 +278,7 @@ def test_a_mail_over_the_size_limit_is_refused_with_552(app, desk, db_session, m
 def test_a_failure_while_filing_rolls_everything_back_and_asks_to_retry(
     gateway, desk, db_session, monkeypatch
 ):
-    from helpdesk.mail import intake
+    from helpdesk.services import mail_intake as intake
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -14,8 +14,8 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from helpdesk import scheduler
-from helpdesk.mail import outbound
 from helpdesk.models import OutboundMail, Ticket
+from helpdesk.notify import outbound
 from helpdesk.services.tickets import add_message, update_ticket
 from tests.mail.helpers import eml
 
@@ -151,7 +151,7 @@ def test_a_refused_send_is_retried_with_backoff_and_never_loses_the_ticket(
     pat = factory.customer(desk["acme"], email="pat@customer.test")
     ticket = factory.ticket(desk["acme"], pat, channel="email")
     smtp_sink.refuse = True
-    with caplog.at_level(logging.WARNING, logger="helpdesk.mail.outbound"):
+    with caplog.at_level(logging.WARNING, logger="helpdesk.notify.outbound"):
         assert outbound.deliver_due(factory.session, now=now)["mail_retry"] == 1
     [row] = outbox(factory.session)
     assert (row.status, row.attempts) == ("queued", 1)
@@ -185,7 +185,7 @@ def test_mail_that_cannot_be_sent_for_two_days_is_marked_failed(
     desk, factory, smtp_sink, now, caplog
 ):
     factory.ticket(desk["acme"], factory.customer(desk["acme"]), channel="email")
-    with caplog.at_level(logging.ERROR, logger="helpdesk.mail.outbound"):
+    with caplog.at_level(logging.ERROR, logger="helpdesk.notify.outbound"):
         counts = outbound.deliver_due(factory.session, now=now + timedelta(hours=49))
     assert counts["mail_failed"] == 1 and smtp_sink.received == []
     assert outbox(factory.session)[0].status == "failed"
@@ -209,7 +209,7 @@ def test_a_mail_refused_until_the_limit_keeps_its_last_error_when_given_up(
 def test_without_smtp_host_the_mail_is_logged_and_marked_so(app, desk, factory, now, caplog):
     assert not app.config["SMTP_HOST"]
     ticket = factory.ticket(desk["acme"], factory.customer(desk["acme"]), channel="email")
-    with caplog.at_level(logging.INFO, logger="helpdesk.mail.outbound"):
+    with caplog.at_level(logging.INFO, logger="helpdesk.notify.outbound"):
         assert outbound.deliver_due(factory.session, now=now)["mail_logged"] == 1
     assert f"[{ticket.reference}]" in caplog.text and "SMTP_HOST unset" in caplog.text
     assert outbox(factory.session)[0].status == "logged"
@@ -237,6 +237,7 @@ def test_line_breaks_in_a_subject_or_name_never_reach_the_headers(desk, factory,
 def test_a_password_link_goes_out_in_the_customers_language_without_a_ticket(
     app, desk, kei, smtp_sink, now, db_session
 ):
+    from helpdesk import password_tokens
     from helpdesk.services import passwords
 
     assert passwords.ask_for_link(db_session, realm=desk["acme"].id, email=kei.email, now=now)
@@ -250,7 +251,7 @@ def test_a_password_link_goes_out_in_the_customers_language_without_a_ticket(
     assert msg["Content-Language"] == "ja" and msg["Auto-Submitted"] == "auto-generated"
     assert msg["Reply-To"] is None and msg["In-Reply-To"] is None
     body = msg.get_content()
-    token = passwords.token_for(kei, asked_at=now)
+    token = password_tokens.token_for(kei, asked_at=now)
     assert f"{app.config['PUBLIC_URL']}/c/acme/password/{token}" in body
     assert "60分以内" in body
     [row] = outbox(db_session)

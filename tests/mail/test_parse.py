@@ -168,7 +168,7 @@ def test_the_null_sender_marks_a_bounce_and_auto_submitted_no_is_a_person():
     [("ja-JP", "ja"), ("pt-BR", "pt_BR"), ("en-US, fr", "en"), ("tl", "tl"), ("xx-!!", None)],
 )
 def test_content_language_becomes_a_ticket_locale(header, expected):
-    from helpdesk.mail.intake import mail_locale
+    from helpdesk.services.mail_intake import mail_locale
 
     languages = ("en", "es", "fr", "de", "pt_BR", "ja", "ar")
     assert mail_locale(header.split(",")[0].strip(), languages) == expected

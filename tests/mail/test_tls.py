@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from config import TestConfig
 from helpdesk.mail import gateway as gateway_module
-from helpdesk.mail import outbound
 from helpdesk.models import OutboundMail, Ticket
+from helpdesk.notify import outbound
 from tests.mail.conftest import Sink
 from tests.mail.helpers import eml
 from tests.serverproc import free_port

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from helpdesk import password_tokens
 from helpdesk.models import STAFF_REALM, OutboundMail
 from helpdesk.services import passwords
 from tests.conftest import CHEAP_HASH
@@ -71,9 +72,9 @@ def test_asking_again_within_two_minutes_queues_no_second_mail(db_session, acme,
 
 
 def test_a_token_leads_to_its_user_until_it_expires(app, db_session, acme, kei, now):
-    token = passwords.token_for(kei, asked_at=now)
+    token = password_tokens.token_for(kei, asked_at=now)
     minutes = app.config["PASSWORD_LINK_MINUTES"]
-    found = lambda at: passwords.user_for_token(db_session, token, realm=acme.id, now=at)  # noqa: E731
+    found = lambda at: password_tokens.user_for_token(db_session, token, realm=acme.id, now=at)  # noqa: E731
     assert found(now) == kei
     assert found(now + timedelta(minutes=minutes)) == kei
     assert found(now + timedelta(minutes=minutes, seconds=1)) is None
@@ -81,22 +82,22 @@ def test_a_token_leads_to_its_user_until_it_expires(app, db_session, acme, kei, 
 
 
 def test_a_token_dies_once_the_password_changes(db_session, acme, kei, now):
-    token = passwords.token_for(kei, asked_at=now)
+    token = password_tokens.token_for(kei, asked_at=now)
     kei.password_hash = generate_password_hash("a new password", CHEAP_HASH)
     db_session.commit()
-    assert passwords.user_for_token(db_session, token, realm=acme.id, now=now) is None
+    assert password_tokens.user_for_token(db_session, token, realm=acme.id, now=now) is None
 
 
 def test_a_token_works_only_in_its_own_realm_and_for_an_active_user(
     db_session, factory, acme, kei, now
 ):
     globex = factory.client("globex")
-    token = passwords.token_for(kei, asked_at=now)
-    assert passwords.user_for_token(db_session, token, realm=globex.id, now=now) is None
-    assert passwords.user_for_token(db_session, token, realm=STAFF_REALM, now=now) is None
+    token = password_tokens.token_for(kei, asked_at=now)
+    assert password_tokens.user_for_token(db_session, token, realm=globex.id, now=now) is None
+    assert password_tokens.user_for_token(db_session, token, realm=STAFF_REALM, now=now) is None
     kei.active = False
     db_session.commit()
-    assert passwords.user_for_token(db_session, token, realm=acme.id, now=now) is None
+    assert password_tokens.user_for_token(db_session, token, realm=acme.id, now=now) is None
 
 
 @pytest.mark.parametrize(
@@ -104,21 +105,21 @@ def test_a_token_works_only_in_its_own_realm_and_for_an_active_user(
     ["", "garbage", "a.b", "x" * 300, "WzEsMiwiMyJd.forged-signature"],
 )
 def test_a_forged_or_garbled_token_leads_nowhere(db_session, acme, kei, now, token):
-    assert passwords.user_for_token(db_session, token, realm=acme.id, now=now) is None
+    assert password_tokens.user_for_token(db_session, token, realm=acme.id, now=now) is None
 
 
 def test_a_signed_token_of_the_wrong_shape_leads_nowhere(db_session, acme, kei, now):
-    serializer = passwords._serializer()
+    serializer = password_tokens._serializer()
     for payload in ([kei.id], ["1", 2, "x"], {"u": kei.id}, [kei.id, "now", "x"]):
         token = serializer.dumps(payload)
-        assert passwords.user_for_token(db_session, token, realm=acme.id, now=now) is None
+        assert password_tokens.user_for_token(db_session, token, realm=acme.id, now=now) is None
 
 
 def test_a_token_signed_with_another_secret_leads_nowhere(app, db_session, acme, kei, now):
-    token = passwords.token_for(kei, asked_at=now)
+    token = password_tokens.token_for(kei, asked_at=now)
     app.config["SECRET_KEY"], secret = "another installation's key", app.config["SECRET_KEY"]
     try:
-        assert passwords.user_for_token(db_session, token, realm=acme.id, now=now) is None
+        assert password_tokens.user_for_token(db_session, token, realm=acme.id, now=now) is None
     finally:
         app.config["SECRET_KEY"] = secret
 
@@ -127,10 +128,10 @@ def test_the_link_points_at_the_public_url_of_the_right_page(
     app, db_session, factory, acme, kei, now, monkeypatch
 ):
     monkeypatch.setitem(app.config, "PUBLIC_URL", "https://help.example.com/desk")
-    link = passwords.link_for(kei, asked_at=now)
-    token = passwords.token_for(kei, asked_at=now)
+    link = password_tokens.link_for(kei, asked_at=now)
+    token = password_tokens.token_for(kei, asked_at=now)
     assert link == f"https://help.example.com/desk/c/acme/password/{token}"
     agent = factory.agent([acme])
-    assert passwords.link_for(agent, asked_at=now).startswith(
+    assert password_tokens.link_for(agent, asked_at=now).startswith(
         "https://help.example.com/desk/password/"
     )

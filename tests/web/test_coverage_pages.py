@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from helpdesk.web.coverage_grid import coverage_grid, local_hour_start
 from helpdesk.domain.routing import AgentView
 from helpdesk.extensions import db
 from helpdesk.services.routing import shift_calendar
+from helpdesk.web.coverage_grid import coverage_grid, local_hour_start
 from tests.conftest import login
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from helpdesk.mail import outbound
+from helpdesk import password_tokens as passwords
 from helpdesk.models import AuditEvent, OutboundMail, User
-from helpdesk.services import passwords
+from helpdesk.notify import outbound
 from tests.conftest import login
 
 SAME_ANSWER = "If an account with this e-mail exists here, a link to set its password"

@@ -23,8 +23,9 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
 from helpdesk.i18n import is_timezone, normalize_locale
-from helpdesk.mail import smtp
 from helpdesk.models import MailMessageId, Message, OutboundMail, Ticket, TicketEvent, User
+from helpdesk.notify import smtp
+from helpdesk.password_tokens import link_for
 from helpdesk.services.addresses import BadAddress, normalize_email
 from helpdesk.services.sla_report import expected_reply
 
@@ -184,9 +185,6 @@ def render(session: Session, mail: OutboundMail) -> EmailMessage:
 
 def render_password_link(mail: OutboundMail) -> EmailMessage:
     """The mail with a link that sets the user's password, in their language."""
-    # Imported here: services.passwords queues its mail through this module.
-    from helpdesk.services.passwords import link_for
-
     config = current_app.config
     user, client = mail.user, mail.user.client
     locale = first_language(

@@ -12,7 +12,7 @@ from helpdesk.describe import routing_reason
 from helpdesk.extensions import socketio
 from helpdesk.i18n import desk_language
 from helpdesk.models import Message, Ticket
-from helpdesk.realtime import rooms
+from helpdesk.notify import rooms
 from helpdesk.serializers import iso, message_json, ticket_json
 
 log = logging.getLogger(__name__)
