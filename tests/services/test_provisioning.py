@@ -400,6 +400,21 @@ def test_a_file_with_several_errors_lists_them_all(db_session, now, example):
     assert str(info.value) == "\n".join(info.value.errors)
 
 
+def test_parsed_data_is_validated_without_a_file_and_each_problem_names_its_field(
+    db_session, example
+):
+    example["sites"][0]["timezone"] = "Mars/Olympus"
+    example["customers"][0]["locale"] = "klingon"
+
+    with pytest.raises(ProvisioningError) as info:
+        provisioning.validate(db_session, example)
+
+    assert info.value.problems == [
+        ("sites[0].timezone", "unknown time zone 'Mars/Olympus'"),
+        ("customers[0].locale", "unknown locale 'klingon'"),
+    ]
+
+
 def test_an_intake_token_of_another_client_is_refused(db_session, now, example):
     provision(db_session, example, now=now)
     other = {
@@ -429,7 +444,7 @@ def test_a_failure_while_writing_leaves_nothing_half_loaded(db_session, now, exa
     def broken(self, role, values):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(provisioning._Applier, "_user", broken)
+    monkeypatch.setattr(provisioning.apply._Applier, "_user", broken)
     empty = row_counts(db_session)
 
     with pytest.raises(RuntimeError):
