@@ -2,7 +2,7 @@
 
 Bulk-loads tickets and clocks with COPY into a throwaway database migrated with
 the real migrations, then times the scanner's indexed queries and one full
-`sla.scan` that writes the due warnings and breaches.
+`sla_scan.scan` that writes the due warnings and breaches.
 
     python bench/sla_scan.py [--clocks 1000000] [--due 200]
 """
@@ -147,7 +147,7 @@ def main() -> None:
         from helpdesk import create_app
         from helpdesk.extensions import db
         from helpdesk.models import SlaClock
-        from helpdesk.services import sla
+        from helpdesk.services import sla_scan
 
         class BenchConfig(Config):
             SQLALCHEMY_DATABASE_URI = url
@@ -187,7 +187,7 @@ def main() -> None:
             )
             print("plan: " + " | ".join(line.strip() for line in plan[:3]))
             t = time.perf_counter()
-            result = sla.scan(db.session, now=NOW)
+            result = sla_scan.scan(db.session, now=NOW)
             full = (time.perf_counter() - t) * 1000
             print(
                 f"full scan tick: {len(result.warnings)} warnings and {len(result.breaches)} "
@@ -195,7 +195,7 @@ def main() -> None:
                 f"ms per breach)"
             )
             t = time.perf_counter()
-            again = sla.scan(db.session, now=NOW)
+            again = sla_scan.scan(db.session, now=NOW)
             idle = (time.perf_counter() - t) * 1000
             print(
                 f"idle scan tick (nothing due): {idle:.1f} ms, wrote "

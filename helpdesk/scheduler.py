@@ -17,7 +17,7 @@ from flask import Flask, current_app
 
 from helpdesk.extensions import db, socketio
 from helpdesk.notify import outbound
-from helpdesk.services import follow_the_sun, sla
+from helpdesk.services import follow_the_sun, sla_scan
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 30
@@ -33,7 +33,7 @@ def tick(now: datetime) -> dict[str, int]:
 
 def sla_tick(now: datetime) -> dict[str, int]:
     """The SLA scan once at `now`: due warnings and breaches (and their escalations)."""
-    result = sla.scan(db.session, now=now)
+    result = sla_scan.scan(db.session, now=now)
     return {"sla_warnings": len(result.warnings), "sla_breaches": len(result.breaches)}
 
 

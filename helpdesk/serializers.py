@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from helpdesk.describe import routing_reason
-from helpdesk.models import Message, Ticket, User
+from helpdesk.models import Message, SlaClock, Ticket, User
 
 
 def iso(value: datetime | None) -> str | None:
@@ -58,7 +58,22 @@ def ticket_json(ticket: Ticket) -> dict:
 def sla_json(ticket: Ticket) -> list[dict]:
     """The ticket's SLA clocks; empty until the SLA engine has started any."""
     clocks = getattr(ticket, "sla_clocks", None) or []
-    return [clock.as_json() for clock in clocks]
+    return [clock_json(clock) for clock in clocks]
+
+
+def clock_json(clock: SlaClock) -> dict:
+    """One SLA clock as the ticket JSON's `sla` array shows it."""
+    return {
+        "metric": clock.metric,
+        "cycle": clock.cycle,
+        "state": clock.state,
+        "target_minutes": clock.target_minutes,
+        "started_at": iso(clock.started_at),
+        "due_at": iso(clock.due_at),
+        "fulfilled_at": iso(clock.fulfilled_at),
+        "breached": clock.breached_at is not None,
+        "paused": clock.paused_since is not None,
+    }
 
 
 def message_json(message: Message) -> dict:

@@ -58,19 +58,3 @@ class SlaClock(db.Model):
 
     calendar: Mapped[Calendar | None] = relationship()
     ticket = relationship("Ticket", back_populates="sla_clocks")
-
-    def as_json(self) -> dict:
-        """The clock as the ticket JSON's `sla` array shows it."""
-        from helpdesk.serializers import iso
-
-        return {
-            "metric": self.metric,
-            "cycle": self.cycle,
-            "state": self.state,
-            "target_minutes": self.target_minutes,
-            "started_at": iso(self.started_at),
-            "due_at": iso(self.due_at),
-            "fulfilled_at": iso(self.fulfilled_at),
-            "breached": self.breached_at is not None,
-            "paused": self.paused_since is not None,
-        }

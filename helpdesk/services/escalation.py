@@ -10,13 +10,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from helpdesk.models import PRIORITIES, SlaClock, TicketEvent
-from helpdesk.services import follow_the_sun
+from helpdesk.services import follow_the_sun, sla
 
 
 def escalate(session: Session, clock: SlaClock, *, now: datetime) -> list[str]:
     """Apply the client's escalation actions to a breached clock's ticket; returns the actions."""
-    from helpdesk.services import sla
-
     ticket = clock.ticket
     actions = list(ticket.client.escalation or ["notify_supervisors"])
     for action in actions:

@@ -42,6 +42,7 @@ from helpdesk.models import (
 )
 from helpdesk.notify import publish
 from helpdesk.services.errors import Conflict, Forbidden
+from helpdesk.services.scope import agent_serves
 
 ACTIVE_STATUSES = ("new", "open")  # what counts as load, and what a handoff moves
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -351,8 +352,6 @@ def coverage(session: Session, *, client: Client, locale: str, week_of) -> Cover
 
 def take_ticket(session: Session, ticket: Ticket, agent: User, *, now: datetime) -> Ticket:
     """Assign a waiting ticket to the agent taking it; exactly one of two at once wins."""
-    from helpdesk.services.scope import agent_serves
-
     if not agent_serves(agent, ticket.client_id):
         raise Forbidden(_l("Only agents serving this client can take its tickets."))
     if ticket.assignee_id == agent.id:

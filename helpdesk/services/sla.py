@@ -1,4 +1,4 @@
-"""SLA use cases: start, pause, resume, fulfil and recompute clocks; scan for warnings and breaches.
+"""SLA use cases: start, pause, resume, fulfil and recompute clocks (the scan: sla_scan).
 
 Clock changes happen inside the caller's transaction (ticket services call these
 before they commit); every change is a TicketEvent. The scanner commits per clock
@@ -14,16 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased, object_session, scoped_session
 
 from helpdesk.domain.calendar import BusinessCalendar
 from helpdesk.domain.sla import business_minutes, clock_times
 from helpdesk.models import Calendar, Message, SlaClock, SlaTarget, Ticket, TicketEvent
-from helpdesk.notify import publish
 from helpdesk.serializers import iso
-from helpdesk.services import follow_the_sun
-from helpdesk.services.escalation import escalate
 
 METRIC_FIELDS = {
     "first_response": "first_response",
@@ -91,7 +88,8 @@ def _recompute(clock: SlaClock) -> None:
     clock.warn_at, clock.due_at = times.warn_at, times.due_at
 
 
-def _event(session, ticket, kind, clock, now, actor=None, **data) -> None:
+def record(session, ticket, kind, clock, now, actor=None, **data) -> None:
+    """Add an SLA event about `clock` to the ticket (inside the caller's transaction)."""
     data = {"metric": clock.metric, "cycle": clock.cycle, "due_at": iso(clock.due_at), **data}
     session.add(TicketEvent(ticket=ticket, kind=kind, actor=actor, at=now, data=data))
 
@@ -118,7 +116,7 @@ def _new_clock(session, ticket, metric, target, started_at, now, cycle=1) -> Sla
     working = getattr(ticket, "_sla_working", None)
     if working is not None:
         working.append(clock)
-    _event(
+    record(
         session,
         ticket,
         "sla_started",
@@ -281,7 +279,7 @@ def _fulfil(session, ticket, clock, now, actor) -> None:
         clock.state = "hit" if clock.due_at is None or now <= clock.due_at else "missed"
     clock.paused_since = None
     _set_pauses(clock, pauses)
-    _event(
+    record(
         session,
         ticket,
         "sla_fulfilled",
@@ -320,7 +318,7 @@ def _pause(session, ticket, clock, now, actor) -> None:
     clock.paused_since = now
     _set_pauses(clock, [*_pauses(clock), (now, None)])
     _recompute(clock)
-    _event(session, ticket, "sla_paused", clock, now, actor=actor)
+    record(session, ticket, "sla_paused", clock, now, actor=actor)
 
 
 def _resume(session, ticket, clock, now, actor) -> None:
@@ -332,7 +330,7 @@ def _resume(session, ticket, clock, now, actor) -> None:
     clock.paused_since = None
     _set_pauses(clock, pauses)
     _recompute(clock)
-    _event(
+    record(
         session,
         ticket,
         "sla_resumed",
@@ -367,7 +365,7 @@ def on_status_change(
                 clock.state = "cancelled" if clock.state == "active" else clock.state
                 clock.paused_since = None
                 _set_pauses(clock, [(a, b or now) for a, b in _pauses(clock)])
-                _event(session, ticket, "sla_cancelled", clock, now, actor=actor)
+                record(session, ticket, "sla_cancelled", clock, now, actor=actor)
     elif old == "solved" and new in ("new", "open", "pending"):
         for clock in clocks_of(ticket, "resolution", live=False):
             if clock.fulfilled_at is None:
@@ -382,7 +380,7 @@ def on_status_change(
             _set_pauses(clock, [*_pauses(clock), (solved_at, open_end)])
             clock.paused_since = now if new == "pending" else None
             _recompute(clock)
-            _event(session, ticket, "sla_resumed", clock, now, actor=actor, why="reopened")
+            record(session, ticket, "sla_resumed", clock, now, actor=actor, why="reopened")
 
 
 @_keeps_next_due
@@ -397,7 +395,7 @@ def on_priority_change(session: Session, ticket: Ticket, *, now: datetime, actor
         clock.target_minutes = getattr(target, METRIC_FIELDS[clock.metric])
         clock.calendar, clock.calendar_id = target.calendar, target.calendar_id
         _recompute(clock)
-        _event(
+        record(
             session,
             ticket,
             "sla_recomputed",
@@ -407,63 +405,6 @@ def on_priority_change(session: Session, ticket: Ticket, *, now: datetime, actor
             priority=ticket.priority,
             target_minutes=clock.target_minutes,
         )
-
-
-@dataclass
-class ScanResult:
-    """What one scan wrote."""
-
-    warnings: list[int]
-    breaches: list[int]
-
-
-def _claimed(session: Session, query, guard, values: dict, *, limit: int):
-    """Clocks matching `query`, each claimed by a conditional UPDATE; yields the won ones.
-
-    The UPDATE repeats the condition (`guard`), so of two scanners racing for one clock
-    exactly one changes a row; the other sees rowcount 0 and moves on.
-    """
-    for clock_id in session.scalars(query.limit(limit)).all():
-        won = session.execute(
-            update(SlaClock).where(SlaClock.id == clock_id, *guard).values(**values)
-        ).rowcount
-        if not won:
-            session.commit()
-            continue
-        clock = session.get(SlaClock, clock_id)
-        session.refresh(clock)
-        yield clock
-
-
-def scan(session: Session, *, now: datetime, limit: int = 500) -> ScanResult:
-    """Write due warnings and breaches exactly once each, even with concurrent scanners."""
-    result = ScanResult([], [])
-    warn_guard = (SlaClock.state == "active", SlaClock.warned_at.is_(None), SlaClock.warn_at <= now)
-    warn_query = select(SlaClock.id).where(*warn_guard).order_by(SlaClock.warn_at)
-    for clock in _claimed(session, warn_query, warn_guard, {"warned_at": now}, limit=limit):
-        _event(session, clock.ticket, "sla_warning", clock, now)
-        session.commit()
-        result.warnings.append(clock.id)
-        publish.sla_alert("sla_warning", clock)
-    breach_guard = (
-        SlaClock.state == "active",
-        SlaClock.breached_at.is_(None),
-        SlaClock.due_at <= now,
-    )
-    breach_query = select(SlaClock.id).where(*breach_guard).order_by(SlaClock.due_at)
-    values = {"state": "missed", "breached_at": now}
-    for clock in _claimed(session, breach_query, breach_guard, values, limit=limit):
-        _event(session, clock.ticket, "sla_breach", clock, now)
-        owner = clock.ticket.assignee_id
-        escalate(session, clock, now=now)
-        session.commit()
-        result.breaches.append(clock.id)
-        publish.sla_alert("sla_breach", clock)
-        publish.ticket_changed(clock.ticket, "sla_breach")
-        if clock.ticket.assignee_id not in (None, owner):  # rerouted to someone else
-            publish.ticket_assigned(clock.ticket)
-            follow_the_sun.refill(session, [owner], now=now)  # the old owner has room again
-    return result
 
 
 @dataclass(frozen=True)

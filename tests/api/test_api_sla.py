@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from helpdesk.extensions import db
 from helpdesk.models import Calendar, SlaTarget, TicketEvent
-from helpdesk.services import sla
+from helpdesk.services import sla_scan
 from tests.api.helpers import assert_error
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -158,8 +158,8 @@ def test_a_breach_is_recorded_once_and_shows_in_the_ticket(client, acme, policy,
     )
     ticket_id = created.get_json()["id"]
     later = datetime.now(UTC) + timedelta(minutes=31)
-    sla.scan(db.session, now=later)
-    sla.scan(db.session, now=later + timedelta(minutes=1))
+    sla_scan.scan(db.session, now=later)
+    sla_scan.scan(db.session, now=later + timedelta(minutes=1))
     first = clocks(client, agent, ticket_id)[("first_response", 1)]
     assert (first["breached"], first["state"]) == (True, "missed")
     breaches = db.session.scalar(

@@ -8,7 +8,7 @@ from sqlalchemy import event, select
 
 from helpdesk.extensions import db
 from helpdesk.models import AgentLanguage, SlaClock, SlaTarget, Ticket, TicketEvent
-from helpdesk.services import sla
+from helpdesk.services import sla, sla_scan
 from helpdesk.services.tickets import add_message, solve_as_requester, update_ticket
 
 MIN = timedelta(minutes=1)
@@ -126,13 +126,13 @@ def test_a_priority_change_recomputes_due_times_from_the_original_start(factory,
 
 def test_the_scan_writes_each_warning_and_breach_once(factory, acme, now):
     ticket = factory.ticket(acme, priority="urgent")
-    assert sla.scan(db.session, now=now + 20 * MIN).warnings == []
-    first = sla.scan(db.session, now=now + 23 * MIN)
+    assert sla_scan.scan(db.session, now=now + 20 * MIN).warnings == []
+    first = sla_scan.scan(db.session, now=now + 23 * MIN)
     assert len(first.warnings) == 1 and first.breaches == []
-    assert sla.scan(db.session, now=now + 24 * MIN).warnings == []
-    breach = sla.scan(db.session, now=now + 31 * MIN)
+    assert sla_scan.scan(db.session, now=now + 24 * MIN).warnings == []
+    breach = sla_scan.scan(db.session, now=now + 31 * MIN)
     assert len(breach.breaches) == 1
-    assert sla.scan(db.session, now=now + 32 * MIN).breaches == []
+    assert sla_scan.scan(db.session, now=now + 32 * MIN).breaches == []
     db.session.refresh(ticket)
     assert kinds(ticket).count("sla_warning") == 1
     assert kinds(ticket).count("sla_breach") == 1
@@ -141,7 +141,7 @@ def test_the_scan_writes_each_warning_and_breach_once(factory, acme, now):
 
 def test_a_breach_escalates_as_the_client_configured(factory, acme, now):
     ticket = factory.ticket(acme, priority="high")
-    sla.scan(db.session, now=now + 61 * MIN)
+    sla_scan.scan(db.session, now=now + 61 * MIN)
     db.session.refresh(ticket)
     assert ticket.priority == "urgent"
     escalations = [e.data["action"] for e in ticket.events if e.kind == "escalated"]
@@ -163,7 +163,7 @@ def test_reroute_escalation_routes_the_ticket_again_without_its_owner(factory, n
     ticket = factory.ticket(client)
     assert ticket.assignee_id == ana.id
     bo = factory.agent([client], name="Bo", site=anywhere, presence="online")
-    sla.scan(db.session, now=now + 11 * MIN)
+    sla_scan.scan(db.session, now=now + 11 * MIN)
     db.session.refresh(ticket)
     assert ticket.assignee_id == bo.id
     escalated = next(e for e in ticket.events if e.kind == "escalated")
@@ -188,7 +188,7 @@ def test_reroute_escalation_keeps_the_owner_when_nobody_else_can_take_it(factory
     ana = factory.agent([client], name="Ana", site=anywhere, presence="online")
     ticket = factory.ticket(client)
     factory.agent([client], name="Bo", site=anywhere, presence="away")
-    sla.scan(db.session, now=now + 11 * MIN)
+    sla_scan.scan(db.session, now=now + 11 * MIN)
     db.session.refresh(ticket)
     assert ticket.assignee_id == ana.id
     escalated = next(e for e in ticket.events if e.kind == "escalated")
@@ -212,7 +212,7 @@ def test_after_a_reroute_the_old_owner_picks_up_waiting_work(factory, now):
     factory.agent([client], name="Bo", site=anywhere, presence="online")
     ana.languages.append(AgentLanguage(language="pl"))
     db.session.commit()
-    sla.scan(db.session, now=now + 11 * MIN)
+    sla_scan.scan(db.session, now=now + 11 * MIN)
     db.session.expire_all()
     assert db.session.get(Ticket, first.id).assignee_id != ana.id
     assert db.session.get(Ticket, waiting.id).assignee_id == ana.id
@@ -222,7 +222,7 @@ def test_paused_clocks_never_breach(factory, acme, now):
     ana = factory.agent([acme])
     ticket = factory.ticket(acme, priority="urgent")
     update_ticket(db.session, ticket=ticket, actor=ana, status="pending", now=now + 1 * MIN)
-    assert sla.scan(db.session, now=now + 10_000 * MIN).breaches == []
+    assert sla_scan.scan(db.session, now=now + 10_000 * MIN).breaches == []
 
 
 def test_concurrent_scanners_write_each_breach_once(app, factory, acme, now):
@@ -231,7 +231,7 @@ def test_concurrent_scanners_write_each_breach_once(app, factory, acme, now):
 
     def scanner():
         with app.app_context():
-            results.append(sla.scan(db.session, now=now + 31 * MIN))
+            results.append(sla_scan.scan(db.session, now=now + 31 * MIN))
             db.session.remove()
 
     threads = [threading.Thread(target=scanner) for _ in range(3)]

@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 
 from helpdesk.extensions import db
 from helpdesk.models import SlaClock, Ticket, TicketEvent
-from helpdesk.services import sla
+from helpdesk.services import sla_scan
 from helpdesk.services.sla_report import (
     build_timeline,
     countdown_state,
@@ -121,8 +121,8 @@ def test_a_pause_over_night_holds_only_business_minutes(factory, acme, ana, now)
 
 def test_a_breach_and_its_escalations_belong_to_the_breached_clock(factory, acme, now):
     ticket = factory.ticket(acme, priority="high")
-    sla.scan(db.session, now=now + 45 * MIN)
-    sla.scan(db.session, now=now + 61 * MIN)
+    sla_scan.scan(db.session, now=now + 45 * MIN)
+    sla_scan.scan(db.session, now=now + 61 * MIN)
 
     timeline = timeline_of(ticket, now + 70 * MIN)
     first = clock_of(timeline, "first_response")

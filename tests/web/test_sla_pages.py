@@ -11,7 +11,7 @@ from babel.dates import format_datetime
 from sqlalchemy import event
 
 from helpdesk.extensions import db
-from helpdesk.services import sla
+from helpdesk.services import sla_scan
 from helpdesk.services.tickets import add_message, update_ticket
 from tests.conftest import login
 
@@ -100,11 +100,11 @@ def test_a_breach_the_scanner_recorded_shows_as_breached(client, factory, acme_s
     start = real_now()
     factory.now = start - 50 * MIN
     ticket = factory.ticket(acme_sla, priority="high")  # 60-minute first response
-    sla.scan(db.session, now=start - MIN)
+    sla_scan.scan(db.session, now=start - MIN)
     login(client, ana)
     assert state_of(row(client.get("/agent/?view=all"), ticket)) == "warning"
     # A scanner whose clock runs ahead records the breach: the page believes the record.
-    sla.scan(db.session, now=start + 30 * MIN)
+    sla_scan.scan(db.session, now=start + 30 * MIN)
     fragment = row(client.get("/agent/?view=all"), ticket)
     assert state_of(fragment) == "breached"
     assert 'data-state="breached"' in fragment
@@ -216,7 +216,7 @@ def test_the_history_describes_sla_events_in_sentences(
     ticket = factory.ticket(acme_sla, priority="high")
     update_ticket(db_session, ticket=ticket, actor=ana, status="pending", now=now + 5 * MIN)
     update_ticket(db_session, ticket=ticket, actor=ana, status="open", now=now + 15 * MIN)
-    sla.scan(db.session, now=now + 71 * MIN)
+    sla_scan.scan(db.session, now=now + 71 * MIN)
     add_message(db_session, ticket=ticket, author=ana, body="Sorry", now=now + 80 * MIN)
     login(client, ana)  # no zone of her own: times in UTC
 
@@ -307,7 +307,7 @@ def test_the_timeline_records_the_scanner_breach_and_escalations(
     client, factory, acme_sla, ana, now, page_text
 ):
     ticket = factory.ticket(acme_sla, priority="high")
-    sla.scan(db.session, now=now + 61 * MIN)
+    sla_scan.scan(db.session, now=now + 61 * MIN)
     login(client, ana)
     text = page_text(client.get(f"/agent/tickets/{ticket.id}/sla"))
     assert (
