@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, current_app
 
 from helpdesk.extensions import db, socketio
-from helpdesk.notify import outbound
-from helpdesk.services import follow_the_sun, sla_scan
+from helpdesk.services import follow_the_sun, outbox, sla_scan
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 30
@@ -27,7 +26,7 @@ def tick(now: datetime) -> dict[str, int]:
     """Run every periodic job once at `now`; returns what each wrote."""
     counts = sla_tick(now)
     counts.update(routing_tick(now).counts())
-    counts.update(outbound.deliver_due(db.session, now=now))
+    counts.update(outbox.deliver_due(db.session, now=now))
     return counts
 
 

@@ -22,7 +22,7 @@ from helpdesk.schemas import (
     MetricsReport,
 )
 from helpdesk.serializers import iso
-from helpdesk.services import export, metrics, metrics_request
+from helpdesk.services import export, metrics, metrics_drill, metrics_request
 from helpdesk.web.downloads import export_download, tickets_csv_download
 
 WHO = "Supervisors of the client and admins; agents and customers get 403, another client 404."
@@ -117,7 +117,7 @@ def get_metrics_tickets():
     user = current_user("supervisor", "admin")
     query = parse_query(MetricsPageQuery)
     scope = metrics_request.scope_of(db.session, query, user, now=_now())
-    found = metrics.drill_down(
+    found = metrics_drill.drill_down(
         db.session, scope, metrics_request.drill_of(query), page=query.page, per_page=query.per_page
     )
     return jsonify(

@@ -11,7 +11,8 @@ from flask.cli import AppGroup
 
 from helpdesk.extensions import db
 from helpdesk.mail import gateway
-from helpdesk.notify import outbound, smtp
+from helpdesk.notify import smtp
+from helpdesk.services import outbox
 
 mail_group = AppGroup("mail", help="The e-mail channel: inbound gateway and outbox.")
 
@@ -40,5 +41,5 @@ def serve_command(host: str, port: int) -> None:
 def send_queued_command() -> None:
     """Send the queued mail that is due now (the scheduler tick does this too)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    counts = outbound.deliver_due(db.session, now=datetime.now(UTC))
+    counts = outbox.deliver_due(db.session, now=datetime.now(UTC))
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))

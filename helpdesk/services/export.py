@@ -37,9 +37,9 @@ from helpdesk.services.metrics import (
     Drill,
     Scope,
     clocks_of_period,
-    drill_conditions,
     outcome_expression,
 )
+from helpdesk.services.metrics_drill import drill_conditions
 
 CSV_BATCH = 1000
 EXPORT_BATCH = 500

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import (
     ColumnElement,
@@ -29,7 +29,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     extract,
     func,
     literal,
@@ -48,7 +47,6 @@ from helpdesk.domain.metrics import (
     MetricFigures,
     Period,
     Summary,
-    day_start,
 )
 from helpdesk.models import Client, Site, SlaClock, Ticket, User
 from helpdesk.models.types import UTCDateTime
@@ -122,7 +120,8 @@ class TrendDay:
 # -- SQL building blocks ----------------------------------------------------------------------
 
 
-def _in_period(scope: Scope) -> ColumnElement[bool]:
+def in_period(scope: Scope) -> ColumnElement[bool]:
+    """The scope's tickets: its client's, created within the period."""
     return and_(
         Ticket.client_id == scope.client.id,
         Ticket.created_at >= scope.period.start,
@@ -247,7 +246,7 @@ def _metric_figures(session: Session, scope: Scope, key=None) -> dict:
             func.count(SlaClock.business_minutes),
         )
         .join(Ticket, join)
-        .where(_in_period(scope))
+        .where(in_period(scope))
         .group_by(*([key] if key is not None else []), SlaClock.metric)
     )
     counts = {}
@@ -258,7 +257,7 @@ def _metric_figures(session: Session, scope: Scope, key=None) -> dict:
     values = (
         select(*keyed, SlaClock.metric.label("m"), SlaClock.business_minutes.label("v"))
         .join(Ticket, join)
-        .where(_in_period(scope), SlaClock.business_minutes.is_not(None))
+        .where(in_period(scope), SlaClock.business_minutes.is_not(None))
         .subquery()
     )
     keys = ["k", "m"] if key is not None else ["m"]
@@ -298,7 +297,7 @@ def _ticket_counts(session: Session, scope: Scope, key=None) -> dict:
         _count_if(Ticket.status.in_(SOLVED_STATUSES)),
         *[_count_if(Ticket.status == s) for s in BACKLOG_STATUSES],
         *[_count_if(_age_condition(i, scope.now)) for i in range(len(AGE_BUCKETS))],
-    ).where(_in_period(scope))
+    ).where(in_period(scope))
     if key is not None:
         stmt = stmt.group_by(key)
     out = {}
@@ -380,7 +379,7 @@ def heatmap(session: Session, scope: Scope) -> list[list[int]]:
     local = local_parts(session, scope.period, Ticket.created_at)
     stmt = (
         select(local.weekday, local.hour, func.count())
-        .where(_in_period(scope))
+        .where(in_period(scope))
         .group_by(local.weekday, local.hour)
     )
     grid = [[0] * HOURS for _ in range(WEEKDAYS)]
@@ -394,127 +393,11 @@ def trend(session: Session, scope: Scope) -> list[TrendDay]:
     local = local_parts(session, scope.period, Ticket.created_at)
     stmt = (
         select(local.day, func.count(), _count_if(Ticket.status.in_(SOLVED_STATUSES)))
-        .where(_in_period(scope))
+        .where(in_period(scope))
         .group_by(local.day)
     )
     found = {str(day): (int(n), int(s)) for day, n, s in session.execute(stmt)}
     return [TrendDay(day, *found.get(day.isoformat(), (0, 0))) for day in scope.period.days]
-
-
-# -- drill-down -------------------------------------------------------------------------------
-
-
-def _clock_exists(ticket_id, condition: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists().where(SlaClock.ticket_id == ticket_id, condition)
-
-
-def drill_conditions(session: Session, scope: Scope, drill: Drill) -> list[ColumnElement[bool]]:
-    """WHERE clauses selecting the period's tickets behind a figure."""
-    where: list[ColumnElement[bool]] = [_in_period(scope)]
-    if drill.figure == "solved":
-        where.append(Ticket.status.in_(SOLVED_STATUSES))
-    elif drill.figure == "backlog":
-        where.append(Ticket.status.in_(BACKLOG_STATUSES))
-    elif drill.figure in ("responded", "met", "missed"):
-        condition = (
-            SlaClock.business_minutes.is_not(None)
-            if drill.figure == "responded"
-            else outcome_expression(scope.now) == drill.figure
-        )
-        if drill.metric is not None:
-            condition = and_(SlaClock.metric == drill.metric, condition)
-        where.append(_clock_exists(Ticket.id, condition))
-    for name in ("status", "priority", "channel", "locale"):
-        value = getattr(drill, name)
-        if value is not None:
-            where.append(getattr(Ticket, name) == value)
-    if drill.site is not None:
-        where.append(
-            Ticket.site_id.is_(None)
-            if drill.site == NONE
-            else Ticket.site_id == select(Site.id).where(Site.slug == drill.site).scalar_subquery()
-        )
-    if drill.agent is not None:
-        where.append(
-            Ticket.assignee_id.is_(None)
-            if drill.agent == NONE
-            else Ticket.assignee_id == drill.agent
-        )
-    if drill.day is not None:
-        tz = scope.period.zone
-        where.append(Ticket.created_at >= day_start(drill.day, tz))
-        where.append(Ticket.created_at < day_start(drill.day + timedelta(days=1), tz))
-    if drill.weekday is not None or drill.hour is not None:
-        local = local_parts(session, scope.period, Ticket.created_at)
-        if drill.weekday is not None:
-            where.append(local.weekday == drill.weekday)
-        if drill.hour is not None:
-            where.append(local.hour == drill.hour)
-    return where
-
-
-@dataclass(frozen=True)
-class DrillPage:
-    """One page of the tickets behind a figure, oldest first."""
-
-    items: list[dict]
-    page: int
-    per_page: int
-    total: int
-
-
-def drill_down(
-    session: Session, scope: Scope, drill: Drill, *, page: int = 1, per_page: int = 50
-) -> DrillPage:
-    """The tickets behind a figure, paginated (a count and one page of rows)."""
-    where = drill_conditions(session, scope, drill)
-    total = session.scalar(select(func.count()).select_from(Ticket).where(*where))
-    assignee = User.__table__.alias("assignee")
-    stmt = (
-        select(
-            Ticket.id,
-            Ticket.number,
-            Ticket.subject,
-            Ticket.created_at,
-            Ticket.status,
-            Ticket.priority,
-            Ticket.channel,
-            Ticket.locale,
-            Site.slug,
-            Ticket.assignee_id,
-            assignee.c.name,
-        )
-        .outerjoin(Site, Site.id == Ticket.site_id)
-        .outerjoin(assignee, assignee.c.id == Ticket.assignee_id)
-        .where(*where)
-        .order_by(Ticket.created_at, Ticket.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    prefix = scope.client.reference_prefix
-    items = [
-        {
-            "id": row.id,
-            "reference": f"{prefix}-{row.number}",
-            "subject": row.subject,
-            "created_at": row.created_at,
-            "status": row.status,
-            "priority": row.priority,
-            "channel": row.channel,
-            "locale": row.locale,
-            "site": row.slug,
-            "assignee": None
-            if row.assignee_id is None
-            else {"id": row.assignee_id, "name": row.name},
-        }
-        for row in session.execute(stmt)
-    ]
-    return DrillPage(items=items, page=page, per_page=per_page, total=int(total or 0))
-
-
-def default_timezone(user: User, client: Client) -> str:
-    """The zone figures are read in when none is asked for: the caller's, else the client's."""
-    return user.timezone or client.timezone or "UTC"
 
 
 __all__ = [
@@ -524,15 +407,12 @@ __all__ = [
     "OUTCOMES",
     "BreakdownRow",
     "Drill",
-    "DrillPage",
     "Scope",
     "TrendDay",
     "breakdown",
     "clocks_of_period",
-    "default_timezone",
-    "drill_conditions",
-    "drill_down",
     "heatmap",
+    "in_period",
     "local_parts",
     "outcome_expression",
     "summary",

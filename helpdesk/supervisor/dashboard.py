@@ -18,7 +18,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Client, SlaClock
 from helpdesk.schemas import MetricsCsvQuery, MetricsPageQuery
 from helpdesk.schemas.validation import validated
-from helpdesk.services import metrics, metrics_request
+from helpdesk.services import metrics, metrics_drill, metrics_request
 from helpdesk.services.errors import NotFound, ValidationFailed
 from helpdesk.services.scope import visible_clients
 from helpdesk.supervisor import bp
@@ -203,7 +203,7 @@ def metrics_tickets():
         return render_template(
             "supervisor/metrics_tickets.html", error=exc, found=None, query=None
         ), 422
-    found = metrics.drill_down(
+    found = metrics_drill.drill_down(
         db.session, scope, drill, page=query.page, per_page=min(query.per_page, DRILL_PER_PAGE)
     )
     pages = max(1, -(-found.total // found.per_page))

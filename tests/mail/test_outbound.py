@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from helpdesk import scheduler
 from helpdesk.models import OutboundMail, Ticket
-from helpdesk.notify import outbound
+from helpdesk.services import outbox as outbox_service
 from helpdesk.services.tickets import add_message, update_ticket
 from tests.mail.helpers import eml
 
@@ -49,7 +49,7 @@ def test_the_acknowledgement_names_the_reference_and_the_expected_reply_time(
         timezone="America/New_York",
     )
     ticket = factory.ticket(desk["acme"], pat, channel="email", subject="No network")
-    assert outbound.deliver_due(factory.session, now=now)["mail_sent"] == 1
+    assert outbox_service.deliver_due(factory.session, now=now)["mail_sent"] == 1
     [(mail_from, rcpt, _raw)] = smtp_sink.received
     assert rcpt == ["pat@customer.test"]
     [msg] = sent(smtp_sink)
@@ -76,7 +76,7 @@ def test_a_japanese_customer_gets_the_acknowledgement_in_japanese_and_tokyo_time
     app, desk, factory, kei, smtp_sink, now
 ):
     ticket = factory.ticket(desk["acme"], kei, channel="email", subject="プリンター")
-    outbound.deliver_due(factory.session, now=now)
+    outbox_service.deliver_due(factory.session, now=now)
     [msg] = sent(smtp_sink)
     assert msg["Content-Language"] == "ja"
     body = msg.get_content()
@@ -100,7 +100,7 @@ def test_an_agents_public_reply_is_mailed_and_threads_both_ways(
     at = datetime.now(UTC)
     add_message(db_session, ticket=ticket, author=desk["ana"], body="Please restart it.", now=at)
     add_message(db_session, ticket=ticket, author=desk["ana"], body="secret", now=at, internal=True)
-    outbound.deliver_due(db_session, now=at + timedelta(seconds=1))
+    outbox_service.deliver_due(db_session, now=at + timedelta(seconds=1))
     ack, reply = sent(smtp_sink)
     assert [m.kind for m in outbox(db_session)] == ["ack", "reply"]
     assert "Please restart it." in reply.get_content()
@@ -125,7 +125,7 @@ def test_solving_a_ticket_mails_the_solved_notice(desk, factory, smtp_sink, now)
     pat = factory.customer(desk["acme"], email="pat@customer.test")
     ticket = factory.ticket(desk["acme"], pat, channel="email")
     update_ticket(factory.session, ticket=ticket, actor=desk["ana"], now=now, status="solved")
-    outbound.deliver_due(factory.session, now=now)
+    outbox_service.deliver_due(factory.session, now=now)
     assert [m.kind for m in outbox(factory.session)] == ["ack", "solved"]
     solved = sent(smtp_sink)[-1]
     assert "solved" in solved.get_content() and ticket.reference in solved.get_content()
@@ -152,19 +152,22 @@ def test_a_refused_send_is_retried_with_backoff_and_never_loses_the_ticket(
     ticket = factory.ticket(desk["acme"], pat, channel="email")
     smtp_sink.refuse = True
     with caplog.at_level(logging.WARNING, logger="helpdesk.notify.outbound"):
-        assert outbound.deliver_due(factory.session, now=now)["mail_retry"] == 1
+        assert outbox_service.deliver_due(factory.session, now=now)["mail_retry"] == 1
     [row] = outbox(factory.session)
     assert (row.status, row.attempts) == ("queued", 1)
     assert "451" in row.last_error and row.next_attempt_at == now + timedelta(minutes=2)
     assert "not sent, attempt 1" in caplog.text
-    assert outbound.deliver_due(factory.session, now=now + timedelta(minutes=1)) == {
+    assert outbox_service.deliver_due(factory.session, now=now + timedelta(minutes=1)) == {
         "mail_sent": 0,
         "mail_logged": 0,
         "mail_retry": 0,
         "mail_failed": 0,
     }
     smtp_sink.refuse = False
-    assert outbound.deliver_due(factory.session, now=now + timedelta(minutes=2))["mail_sent"] == 1
+    assert (
+        outbox_service.deliver_due(factory.session, now=now + timedelta(minutes=2))["mail_sent"]
+        == 1
+    )
     [row] = outbox(factory.session)
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
     assert factory.session.get(Ticket, ticket.id) is not None
@@ -176,7 +179,7 @@ def test_an_unreachable_smtp_server_counts_as_a_retry(app, desk, factory, now, m
     monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
     monkeypatch.setitem(app.config, "SMTP_PORT", free_port())  # nobody listens there
     factory.ticket(desk["acme"], factory.customer(desk["acme"]), channel="email")
-    assert outbound.deliver_due(factory.session, now=now)["mail_retry"] == 1
+    assert outbox_service.deliver_due(factory.session, now=now)["mail_retry"] == 1
     [row] = outbox(factory.session)
     assert row.status == "queued" and "Connection" in row.last_error
 
@@ -186,7 +189,7 @@ def test_mail_that_cannot_be_sent_for_two_days_is_marked_failed(
 ):
     factory.ticket(desk["acme"], factory.customer(desk["acme"]), channel="email")
     with caplog.at_level(logging.ERROR, logger="helpdesk.notify.outbound"):
-        counts = outbound.deliver_due(factory.session, now=now + timedelta(hours=49))
+        counts = outbox_service.deliver_due(factory.session, now=now + timedelta(hours=49))
     assert counts["mail_failed"] == 1 and smtp_sink.received == []
     assert outbox(factory.session)[0].status == "failed"
     assert "1 queued mail(s) older than 48 hours given up" in caplog.text
@@ -198,8 +201,8 @@ def test_a_mail_refused_until_the_limit_keeps_its_last_error_when_given_up(
 ):
     factory.ticket(desk["acme"], factory.customer(desk["acme"]), channel="email")
     smtp_sink.refuse = True
-    outbound.deliver_due(factory.session, now=now)
-    outbound.deliver_due(factory.session, now=now + timedelta(hours=49))
+    outbox_service.deliver_due(factory.session, now=now)
+    outbox_service.deliver_due(factory.session, now=now + timedelta(hours=49))
     [row] = outbox(factory.session)
     assert row.status == "failed" and row.attempts == 1
     assert row.last_error.startswith("not sent within 48 hours; last error: SMTPDataError")
@@ -210,7 +213,7 @@ def test_without_smtp_host_the_mail_is_logged_and_marked_so(app, desk, factory, 
     assert not app.config["SMTP_HOST"]
     ticket = factory.ticket(desk["acme"], factory.customer(desk["acme"]), channel="email")
     with caplog.at_level(logging.INFO, logger="helpdesk.notify.outbound"):
-        assert outbound.deliver_due(factory.session, now=now)["mail_logged"] == 1
+        assert outbox_service.deliver_due(factory.session, now=now)["mail_logged"] == 1
     assert f"[{ticket.reference}]" in caplog.text and "SMTP_HOST unset" in caplog.text
     assert outbox(factory.session)[0].status == "logged"
 
@@ -228,7 +231,7 @@ def test_the_scheduler_tick_and_the_command_deliver_the_outbox(app, desk, factor
 def test_line_breaks_in_a_subject_or_name_never_reach_the_headers(desk, factory, smtp_sink, now):
     pat = factory.customer(desk["acme"], email="pat@customer.test", name="Pat\r\nBcc: x@evil.test")
     ticket = factory.ticket(desk["acme"], pat, channel="email", subject="Hi\nBcc: y@evil.test")
-    assert outbound.deliver_due(factory.session, now=now)["mail_sent"] == 1
+    assert outbox_service.deliver_due(factory.session, now=now)["mail_sent"] == 1
     [msg] = sent(smtp_sink)
     assert msg["Subject"] == f"[{ticket.reference}] Hi Bcc: y@evil.test"
     assert msg["Bcc"] is None and smtp_sink.received[0][1] == ["pat@customer.test"]
@@ -242,7 +245,7 @@ def test_a_password_link_goes_out_in_the_customers_language_without_a_ticket(
 
     assert passwords.ask_for_link(db_session, realm=desk["acme"].id, email=kei.email, now=now)
     db_session.commit()
-    assert outbound.deliver_due(db_session, now=now)["mail_sent"] == 1
+    assert outbox_service.deliver_due(db_session, now=now)["mail_sent"] == 1
     [msg] = sent(smtp_sink)
     assert smtp_sink.received[0][1] == ["kei@example.jp"]
     with force_locale("ja"):

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from config import TestConfig
 from helpdesk.mail import gateway as gateway_module
 from helpdesk.models import OutboundMail, Ticket
-from helpdesk.notify import outbound
+from helpdesk.services import outbox
 from tests.mail.conftest import Sink
 from tests.mail.helpers import eml
 from tests.serverproc import free_port
@@ -122,7 +122,7 @@ def only_mail(session) -> OutboundMail:
 def test_mail_to_a_submission_relay_is_upgraded_with_starttls_and_logged_in(
     relay, acknowledgement, factory, now
 ):
-    assert outbound.deliver_due(factory.session, now=now)["mail_sent"] == 1
+    assert outbox.deliver_due(factory.session, now=now)["mail_sent"] == 1
     assert relay.logins == [(USER, True)]
     assert relay.tls == [True]
     [(_from, rcpt, raw)] = relay.received
@@ -143,7 +143,7 @@ def test_mail_to_a_relay_on_the_tls_port_is_encrypted_from_the_first_byte(
         auth_require_tls=False,
     )
     try:
-        assert outbound.deliver_due(factory.session, now=now)["mail_sent"] == 1
+        assert outbox.deliver_due(factory.session, now=now)["mail_sent"] == 1
     finally:
         server.stop()
     assert relay.logins == [(USER, True)] and relay.tls == [True]
@@ -154,7 +154,7 @@ def test_a_relay_whose_certificate_is_not_trusted_gets_neither_password_nor_mail
     app, monkeypatch, relay, acknowledgement, factory, now
 ):
     monkeypatch.setitem(app.config, "SMTP_CA_FILE", None)  # the system's CAs only
-    assert outbound.deliver_due(factory.session, now=now)["mail_retry"] == 1
+    assert outbox.deliver_due(factory.session, now=now)["mail_retry"] == 1
     assert relay.logins == [] and relay.received == []
     row = only_mail(factory.session)
     assert row.status == "queued" and "CERTIFICATE_VERIFY_FAILED" in row.last_error
@@ -165,7 +165,7 @@ def test_a_relay_that_offers_no_starttls_gets_neither_password_nor_mail(
 ):
     relay, server = start_relay(app, monkeypatch, security="starttls")
     try:
-        assert outbound.deliver_due(factory.session, now=now)["mail_retry"] == 1
+        assert outbox.deliver_due(factory.session, now=now)["mail_retry"] == 1
     finally:
         server.stop()
     assert relay.logins == [] and relay.received == []
@@ -176,7 +176,7 @@ def test_a_refused_password_keeps_the_mail_queued_with_the_relays_answer(
     app, monkeypatch, relay, acknowledgement, factory, now
 ):
     monkeypatch.setitem(app.config, "SMTP_PASSWORD", "wrong")
-    assert outbound.deliver_due(factory.session, now=now)["mail_retry"] == 1
+    assert outbox.deliver_due(factory.session, now=now)["mail_retry"] == 1
     assert relay.logins == [(USER, False)] and relay.received == []
     row = only_mail(factory.session)
     assert row.status == "queued"

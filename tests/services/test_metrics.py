@@ -21,7 +21,7 @@ from helpdesk.domain.metrics import (
     summarize,
 )
 from helpdesk.models import Calendar, SlaClock, SlaTarget, Ticket
-from helpdesk.services import metrics
+from helpdesk.services import metrics, metrics_drill
 from helpdesk.services.metrics import Drill, Scope
 from helpdesk.services.tickets import NewTicket, add_message, create_ticket
 from tests.services.metrics_data import EXPECTED, SEEN_AT, build, ny
@@ -96,7 +96,7 @@ def test_a_ticket_at_2330_local_on_the_last_day_counts_in_that_month(db_session,
     # into March.
     utc_march = metrics.summary(db_session, scope_of(world.client, tz="UTC"))
     assert utc_march.tickets == 10
-    page = metrics.drill_down(db_session, scope_of(world.client, tz="UTC"), Drill())
+    page = metrics_drill.drill_down(db_session, scope_of(world.client, tz="UTC"), Drill())
     assert 9 not in numbers(world, page) and 12 in numbers(world, page)
 
 
@@ -177,7 +177,7 @@ def test_the_heatmap_is_exact_in_half_and_quarter_hour_zones(
     scope = scope_of(client, date(2026, 3, 1), date(2026, 3, 31), tz=tz)
     grid = metrics.heatmap(db_session, scope)
     assert grid[weekday][hour] == 1 and sum(map(sum, grid)) == 1
-    page = metrics.drill_down(db_session, scope, Drill(weekday=weekday, hour=hour))
+    page = metrics_drill.drill_down(db_session, scope, Drill(weekday=weekday, hour=hour))
     assert page.total == 1
 
 
@@ -185,7 +185,7 @@ def test_every_figure_drills_down_to_the_tickets_behind_it(db_session, world):
     scope = scope_of(world.client)
 
     def drill(**kw):
-        return numbers(world, metrics.drill_down(db_session, scope, Drill(**kw)))
+        return numbers(world, metrics_drill.drill_down(db_session, scope, Drill(**kw)))
 
     assert drill() == list(range(1, 11))
     assert drill(figure="solved") == [1, 2, 3, 8, 10]
@@ -201,7 +201,7 @@ def test_every_figure_drills_down_to_the_tickets_behind_it(db_session, world):
     assert drill(agent=metrics.NONE) == [3, 4, 5, 6, 7, 8, 9, 10]
     assert drill(day=date(2026, 3, 31)) == [9]
     assert drill(weekday=1, hour=23) == [9]
-    page = metrics.drill_down(db_session, scope, Drill(), page=2, per_page=4)
+    page = metrics_drill.drill_down(db_session, scope, Drill(), page=2, per_page=4)
     assert page.total == 10 and len(page.items) == 4
     assert page.items[0]["reference"].startswith("ACME-")
 
@@ -209,7 +209,7 @@ def test_every_figure_drills_down_to_the_tickets_behind_it(db_session, world):
 def test_another_clients_tickets_never_count(db_session, world):
     theirs = metrics.summary(db_session, scope_of(world.other))
     assert theirs.tickets == 1 and theirs.breaches == 1
-    ours = metrics.drill_down(db_session, scope_of(world.client), Drill(figure="missed"))
+    ours = metrics_drill.drill_down(db_session, scope_of(world.client), Drill(figure="missed"))
     assert all(item["subject"] != "Globex" for item in ours.items)
 
 
