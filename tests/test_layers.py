@@ -163,3 +163,13 @@ def test_the_checks_see_what_they_look_for(tmp_path):
     assert "helpdesk.services.tickets" in edges["helpdesk.agent.routes"]
     assert _face("helpdesk.api.tickets") == "api" and _face("helpdesk.web.forms") is None
     assert ".commit()" in modules()["helpdesk.services.accounts"].read_text()
+
+
+def test_the_metrics_backlog_is_the_tickets_open_statuses():
+    # The domain (pure code) defines the backlog figure itself; it must mean the same as the
+    # models' one word for "still needs work".
+    from helpdesk.domain.metrics import BACKLOG_STATUSES, SOLVED_STATUSES
+    from helpdesk.models import OPEN_STATUSES, STATUSES
+
+    assert BACKLOG_STATUSES == OPEN_STATUSES
+    assert set(OPEN_STATUSES) | set(SOLVED_STATUSES) == set(STATUSES)

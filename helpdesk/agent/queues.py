@@ -5,12 +5,10 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from helpdesk.models import AgentLanguage, AgentSkill, Ticket, User
+from helpdesk.models import ACTIVE_STATUSES, OPEN_STATUSES, AgentLanguage, AgentSkill, Ticket, User
 from helpdesk.services.scope import ticket_visibility
 
 VIEWS = ("mine", "waiting", "all")
-MY_STATUSES = ("new", "open", "pending")  # "open work", as the queue's status filter says
-WAITING_STATUSES = ("new", "open")  # what routing hands out: pending waits on the customer
 
 
 def _same_language(spoken, locale) -> ColumnElement[bool]:
@@ -63,7 +61,7 @@ def waiting_for(agent: User) -> ColumnElement[bool]:
     """
     return (
         Ticket.assignee_id.is_(None)
-        & Ticket.status.in_(WAITING_STATUSES)
+        & Ticket.status.in_(ACTIVE_STATUSES)
         & speaks_ticket_locale(agent)
         & has_ticket_skill(agent)
     )
@@ -80,11 +78,11 @@ def view_clause(view: str, agent: User) -> ColumnElement[bool]:
 
 def view_counts(session: Session, agent: User) -> dict[str, int]:
     """Open work per tab, in one query: {"mine": n, "waiting": m}."""
-    mine_open = mine(agent) & Ticket.status.in_(MY_STATUSES)
+    mine_open = mine(agent) & Ticket.status.in_(OPEN_STATUSES)
     row = session.execute(
         select(
             func.coalesce(func.sum(case((mine_open, 1), else_=0)), 0),
             func.coalesce(func.sum(case((waiting_for(agent), 1), else_=0)), 0),
-        ).where(ticket_visibility(agent), Ticket.status.in_(MY_STATUSES))
+        ).where(ticket_visibility(agent), Ticket.status.in_(OPEN_STATUSES))
     ).one()
     return {"mine": int(row[0]), "waiting": int(row[1])}

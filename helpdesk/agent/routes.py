@@ -30,7 +30,7 @@ from helpdesk.extensions import db
 from helpdesk.models import ID_MAX, Ticket, User
 from helpdesk.services import follow_the_sun, routing
 from helpdesk.services.errors import Conflict, ServiceError
-from helpdesk.services.scope import get_visible_ticket, visible_clients, visible_tickets
+from helpdesk.services.scope import visible_clients, visible_tickets
 from helpdesk.services.sla_report import (
     live_clocks_by_ticket,
     pressing_clock,
@@ -38,6 +38,7 @@ from helpdesk.services.sla_report import (
 from helpdesk.services.tickets import add_message, update_ticket
 from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.web.guards import roles_required
+from helpdesk.web.lookup import visible_ticket_or_404
 from helpdesk.web.navigation import safe_next
 from helpdesk.web.ticket_filters import SORT_LABELS
 from helpdesk.web.ticket_page import (
@@ -142,9 +143,7 @@ def queue():
 @roles_required("agent")
 def take(ticket_id: int):
     """Take a waiting ticket from the queue; if someone was faster, say who and go back."""
-    ticket = get_visible_ticket(db.session, current_user, ticket_id)
-    if ticket is None:
-        abort(404)
+    ticket = visible_ticket_or_404(current_user, ticket_id)
     form = TakeForm()
     back = safe_next(form.next.data) or url_for("agent.queue", view="waiting")
     if not form.validate_on_submit():
@@ -320,9 +319,7 @@ def _action() -> str | None:
 @roles_required("agent")
 def ticket(ticket_id: int):
     """One ticket: thread with internal notes, facts, routing, reply, status, take, reassign."""
-    ticket = get_visible_ticket(db.session, current_user, ticket_id)
-    if ticket is None:
-        abort(404)
+    ticket = visible_ticket_or_404(current_user, ticket_id)
     reply_form = ReplyForm()
     update_form = UpdateForm(obj=ticket)
     take_form = TakeForm()
@@ -381,9 +378,7 @@ def ticket(ticket_id: int):
 @roles_required("agent", "admin")
 def sla_timeline(ticket_id: int):
     """The ticket's SLA timeline for agents serving its client and for admins."""
-    ticket = get_visible_ticket(db.session, current_user, ticket_id)
-    if ticket is None:
-        abort(404)
+    ticket = visible_ticket_or_404(current_user, ticket_id)
     if current_user.role == "agent":
         ticket_url, list_url = url_for("agent.ticket", ticket_id=ticket.id), url_for("agent.queue")
         list_label = _("Queue")

@@ -8,7 +8,9 @@ from helpdesk.models.sites import Site
 from helpdesk.models.sla import CLOCK_STATES, SlaClock
 from helpdesk.models.tenancy import ESCALATIONS, PRIORITIES, Calendar, Client, SlaTarget
 from helpdesk.models.tickets import (
+    ACTIVE_STATUSES,
     CHANNELS,
+    OPEN_STATUSES,
     STATUSES,
     IdempotencyKey,
     Message,
@@ -29,6 +31,8 @@ from helpdesk.models.users import (
 )
 
 __all__ = [
+    "ACTIVE_STATUSES",
+    "OPEN_STATUSES",
     "AUDIT_KINDS",
     "AuditEvent",
     "CLOCK_STATES",

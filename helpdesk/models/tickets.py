@@ -24,6 +24,11 @@ from helpdesk.models.types import UTCDateTime, utcnow
 from helpdesk.models.users import User
 
 STATUSES = ("new", "open", "pending", "solved", "closed")
+# Still needs work, not solved or closed: Ticket.is_open, the backlog, an agent's "open work".
+OPEN_STATUSES = ("new", "open", "pending")
+# Waiting on the desk, not on the customer: an agent's load, what routing hands out and
+# what a handoff moves (a pending ticket waits on the customer).
+ACTIVE_STATUSES = ("new", "open")
 CHANNELS = ("portal", "api", "email", "chat")
 MESSAGE_KINDS = ("reply", "note", "chat", "system")
 
@@ -88,7 +93,7 @@ class Ticket(db.Model):
     @property
     def is_open(self) -> bool:
         """Whether the ticket still needs work."""
-        return self.status in ("new", "open", "pending")
+        return self.status in OPEN_STATUSES
 
     def __repr__(self) -> str:
         return f"<Ticket {self.id} {self.status}>"

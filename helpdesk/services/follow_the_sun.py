@@ -19,11 +19,10 @@ from sqlalchemy.orm import Session
 
 from helpdesk.describe import handoff_note
 from helpdesk.domain.routing import AgentView, Decision, choose
-from helpdesk.models import Message, Ticket, User
+from helpdesk.models import ACTIVE_STATUSES, Message, Ticket, User
 from helpdesk.notify import publish
 from helpdesk.services import leases
 from helpdesk.services.routing import (
-    ACTIVE_STATUSES,
     agent_views,
     apply_decision,
     need_of,

@@ -31,6 +31,7 @@ from helpdesk.domain.coverage import Coverage, week_coverage
 from helpdesk.domain.routing import AgentView, Decision, Need, choose
 from helpdesk.i18n import normalize_locale
 from helpdesk.models import (
+    ACTIVE_STATUSES,
     AgentLanguage,
     AgentSkill,
     Client,
@@ -44,7 +45,6 @@ from helpdesk.notify import publish
 from helpdesk.services.errors import Conflict, Forbidden
 from helpdesk.services.scope import agent_serves
 
-ACTIVE_STATUSES = ("new", "open")  # what counts as load, and what a handoff moves
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 

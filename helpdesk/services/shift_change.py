@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from helpdesk.domain.routing import AgentView, choose
-from helpdesk.models import Site, Ticket, TicketEvent
-from helpdesk.services.routing import ACTIVE_STATUSES, agent_views, need_of, urgency_order
+from helpdesk.models import ACTIVE_STATUSES, Site, Ticket, TicketEvent
+from helpdesk.services.routing import agent_views, need_of, urgency_order
 
 HORIZON = timedelta(hours=24)  # shift ends looked ahead, and handoffs looked back
 RECENT_MAX = 50

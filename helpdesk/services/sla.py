@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session, aliased, object_session, scoped_session
 
 from helpdesk.domain.calendar import BusinessCalendar
 from helpdesk.domain.sla import business_minutes, clock_times
-from helpdesk.models import Calendar, Message, SlaClock, SlaTarget, Ticket, TicketEvent
+from helpdesk.models import (
+    OPEN_STATUSES,
+    Calendar,
+    Message,
+    SlaClock,
+    SlaTarget,
+    Ticket,
+    TicketEvent,
+)
 from helpdesk.serializers import iso
 
 METRIC_FIELDS = {
@@ -366,7 +374,7 @@ def on_status_change(
                 clock.paused_since = None
                 _set_pauses(clock, [(a, b or now) for a, b in _pauses(clock)])
                 record(session, ticket, "sla_cancelled", clock, now, actor=actor)
-    elif old == "solved" and new in ("new", "open", "pending"):
+    elif old == "solved" and new in OPEN_STATUSES:
         for clock in clocks_of(ticket, "resolution", live=False):
             if clock.fulfilled_at is None:
                 continue

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, object_session
 
 from helpdesk.i18n import Number, normalize_locale
 from helpdesk.models import (
+    ACTIVE_STATUSES,
     CHANNELS,
     ID_MAX,
     PRIORITIES,
@@ -354,7 +355,7 @@ def solve_as_requester(
         raise Forbidden(_l("Only the requester can mark this ticket as solved."))
     if ticket.status in ("solved", "closed"):
         raise Conflict(_l("This ticket is already solved."), code="ticket_solved")
-    freed = ticket.assignee_id if ticket.status in routing.ACTIVE_STATUSES else None
+    freed = ticket.assignee_id if ticket.status in ACTIVE_STATUSES else None
     _set_status(session, ticket, "solved", actor=customer, now=now, why="requester")
     ticket.updated_at = now
     session.commit()
@@ -398,7 +399,7 @@ def update_ticket(
     # Agents whose load falls (the ticket leaves their open work) pick up waiting tickets.
     freed: set[int | None] = set()
     if status is not UNSET and status != ticket.status:
-        if ticket.status in routing.ACTIVE_STATUSES and status not in routing.ACTIVE_STATUSES:
+        if ticket.status in ACTIVE_STATUSES and status not in ACTIVE_STATUSES:
             freed.add(ticket.assignee_id)
         _set_status(session, ticket, status, actor=actor, now=now, why="manual")
         changed = True

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, jsonify, render_template, request, url_for
+from flask import jsonify, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,7 +17,6 @@ from helpdesk.extensions import db
 from helpdesk.models import ID_MAX, Ticket
 from helpdesk.services.scope import (
     get_visible_client,
-    get_visible_ticket,
     visible_clients,
     visible_tickets,
 )
@@ -27,6 +26,7 @@ from helpdesk.supervisor.tiles import live_tiles
 from helpdesk.web.coverage import render_coverage
 from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.web.guards import roles_required
+from helpdesk.web.lookup import visible_ticket_or_404
 from helpdesk.web.ticket_page import (
     clocks_of,
     events_of,
@@ -118,9 +118,7 @@ def tiles():
 @roles_required("supervisor", "admin")
 def ticket(ticket_id: int):
     """One ticket, read-only: the public thread and the event log (internal notes left out)."""
-    ticket = get_visible_ticket(db.session, current_user, ticket_id)
-    if ticket is None:
-        abort(404)
+    ticket = visible_ticket_or_404(current_user, ticket_id)
     events, names = events_of(ticket, skip=("note_added",))
     return render_template(
         "supervisor/ticket.html",
@@ -138,9 +136,7 @@ def ticket(ticket_id: int):
 @roles_required("supervisor", "admin")
 def sla_timeline(ticket_id: int):
     """The ticket's SLA timeline for the client's supervisors and for admins."""
-    ticket = get_visible_ticket(db.session, current_user, ticket_id)
-    if ticket is None:
-        abort(404)
+    ticket = visible_ticket_or_404(current_user, ticket_id)
     return render_sla_timeline(
         ticket,
         ticket_url=url_for("supervisor.ticket", ticket_id=ticket.id),

@@ -9,12 +9,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.domain.metrics import Period, zone
-from helpdesk.models import STATUSES, Client, SlaClock, Ticket, User
+from helpdesk.models import ACTIVE_STATUSES, OPEN_STATUSES, STATUSES, Client, SlaClock, Ticket, User
 from helpdesk.serializers import iso
 from helpdesk.services.scope import client_visibility, ticket_visibility
-
-OPEN_STATUSES = ("new", "open", "pending")  # still needs work (Ticket.is_open)
-WAITING_STATUSES = ("new", "open")  # what an agent could pick up; pending waits on the customer
 
 
 def live_tiles(
@@ -31,7 +28,7 @@ def live_tiles(
     waiting = 0
     for status, count, free in session.execute(tickets.group_by(Ticket.status)):
         by_status[status] = by_status.get(status, 0) + count
-        if status in WAITING_STATUSES:
+        if status in ACTIVE_STATUSES:
             waiting += int(free)
 
     local_today = now.astimezone(zone(tz)).date()

@@ -10,11 +10,8 @@ from sqlalchemy import Select, case, or_, select
 from wtforms import IntegerField, SearchField, SelectField
 from wtforms.validators import Length, NumberRange, Optional
 
-from helpdesk.models import ID_MAX, Client, Ticket, User
+from helpdesk.models import ID_MAX, OPEN_STATUSES, Client, Ticket, User
 from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS, Form, choices, strip_text
-
-ACTIVE_STATUSES = ("new", "open", "pending")
-
 
 SEARCH_MAX = 200
 
@@ -100,7 +97,7 @@ class TicketFilterForm(Form):
         """Narrow a ticket SELECT by the valid filters, except those named in `ignore`."""
         status = None if "status" in ignore else self.value("status")
         if status == "active":
-            stmt = stmt.where(Ticket.status.in_(ACTIVE_STATUSES))
+            stmt = stmt.where(Ticket.status.in_(OPEN_STATUSES))
         elif status in STATUS_LABELS:
             stmt = stmt.where(Ticket.status == status)
         priority = self.value("priority")
