@@ -1,4 +1,5 @@
-"""JSON shapes of tickets and messages, shared by the HTTP API and Socket.IO events."""
+"""JSON shapes of tickets, messages and SLA clocks: the HTTP API, Socket.IO pushes and the
+client's data export share these (the export adds its own fields around the same core)."""
 
 from __future__ import annotations
 
@@ -29,23 +30,43 @@ def assignee_ref(user: User | None) -> dict | None:
     return {"id": user.id, "name": user.name, "site": user.site.slug if user.site else None}
 
 
+TICKET_FIELDS = ("subject", "body", "status", "priority", "channel", "locale", "category")
+CLOCK_FIELDS = ("metric", "cycle", "state", "target_minutes")
+MESSAGE_FIELDS = ("kind", "internal", "channel", "body", "client_msg_id")
+
+
+def ticket_core(ticket) -> dict:
+    """What every ticket shape says of the ticket itself, from a Ticket or a selected row."""
+    core = {name: getattr(ticket, name) for name in TICKET_FIELDS}
+    core["created_at"] = iso(ticket.created_at)
+    core["updated_at"] = iso(ticket.updated_at)
+    return core
+
+
+def clock_core(clock) -> dict:
+    """What every shape of an SLA clock says, from a SlaClock or a selected row."""
+    core = {name: getattr(clock, name) for name in CLOCK_FIELDS}
+    for name in ("started_at", "due_at", "fulfilled_at"):
+        core[name] = iso(getattr(clock, name))
+    return core
+
+
+def message_core(message) -> dict:
+    """What every shape of a thread entry says, from a Message or a selected row."""
+    core = {"id": message.id, **{name: getattr(message, name) for name in MESSAGE_FIELDS}}
+    core["created_at"] = iso(message.created_at)
+    return core
+
+
 def ticket_json(ticket: Ticket) -> dict:
     """The ticket as API.md defines it (without messages)."""
     return {
         "id": ticket.id,
         "reference": ticket.reference,
         "client": ticket.client.slug,
-        "subject": ticket.subject,
-        "body": ticket.body,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "channel": ticket.channel,
-        "locale": ticket.locale,
-        "category": ticket.category,
+        **ticket_core(ticket),
         "requester": user_ref(ticket.requester),
         "assignee": assignee_ref(ticket.assignee),
-        "created_at": iso(ticket.created_at),
-        "updated_at": iso(ticket.updated_at),
         "routing": {
             "site": ticket.site.slug if ticket.site else None,
             "reason": routing_reason(ticket.routing_note),
@@ -64,13 +85,7 @@ def sla_json(ticket: Ticket) -> list[dict]:
 def clock_json(clock: SlaClock) -> dict:
     """One SLA clock as the ticket JSON's `sla` array shows it."""
     return {
-        "metric": clock.metric,
-        "cycle": clock.cycle,
-        "state": clock.state,
-        "target_minutes": clock.target_minutes,
-        "started_at": iso(clock.started_at),
-        "due_at": iso(clock.due_at),
-        "fulfilled_at": iso(clock.fulfilled_at),
+        **clock_core(clock),
         "breached": clock.breached_at is not None,
         "paused": clock.paused_since is not None,
     }
@@ -80,13 +95,7 @@ def message_json(message: Message) -> dict:
     """A thread entry as the API and Socket.IO show it."""
     author = message.author
     return {
-        "id": message.id,
+        **message_core(message),
         "ticket_id": message.ticket_id,
         "author": ({"id": author.id, "name": author.name, "role": author.role} if author else None),
-        "body": message.body,
-        "internal": message.internal,
-        "kind": message.kind,
-        "channel": message.channel,
-        "client_msg_id": message.client_msg_id,
-        "created_at": iso(message.created_at),
     }

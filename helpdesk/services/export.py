@@ -32,7 +32,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.models import Client, Message, Site, SlaClock, Ticket, TicketEvent, User
-from helpdesk.serializers import iso
+from helpdesk.serializers import clock_core, iso, message_core, ticket_core
 from helpdesk.services.metrics import (
     Drill,
     Scope,
@@ -254,14 +254,8 @@ def _batch_children(session: Session, ids: list[int], *, internal: bool) -> tupl
     for msg in session.execute(msg_stmt):
         messages[msg.ticket_id].append(
             {
-                "id": msg.id,
+                **message_core(msg),
                 "author": _person(msg.author_id, msg.a_name, msg.email, msg.role),
-                "kind": msg.kind,
-                "internal": msg.internal,
-                "channel": msg.channel,
-                "body": msg.body,
-                "client_msg_id": msg.client_msg_id,
-                "created_at": iso(msg.created_at),
             }
         )
     ev_stmt = (
@@ -285,14 +279,8 @@ def _batch_children(session: Session, ids: list[int], *, internal: bool) -> tupl
     ):
         clocks[clock.ticket_id].append(
             {
-                "metric": clock.metric,
-                "cycle": clock.cycle,
-                "state": clock.state,
-                "target_minutes": clock.target_minutes,
-                "started_at": iso(clock.started_at),
-                "due_at": iso(clock.due_at),
+                **clock_core(clock),
                 "breached_at": iso(clock.breached_at),
-                "fulfilled_at": iso(clock.fulfilled_at),
                 "business_minutes": clock.business_minutes,
             }
         )
@@ -355,13 +343,7 @@ def export_lines(
                     "id": ticket.id,
                     "reference": f"{prefix}-{ticket.number}",
                     "number": ticket.number,
-                    "subject": ticket.subject,
-                    "body": ticket.body,
-                    "status": ticket.status,
-                    "priority": ticket.priority,
-                    "channel": ticket.channel,
-                    "locale": ticket.locale,
-                    "category": ticket.category,
+                    **ticket_core(ticket),
                     "requester": {
                         "id": ticket.requester_id,
                         "email": ticket.r_email,
@@ -371,8 +353,6 @@ def export_lines(
                     if ticket.assignee_id is None
                     else {"id": ticket.assignee_id, "email": ticket.a_email, "name": ticket.a_name},
                     "site": ticket.site,
-                    "created_at": iso(ticket.created_at),
-                    "updated_at": iso(ticket.updated_at),
                     "solved_at": iso(ticket.solved_at),
                     "messages": messages[ticket.id],
                     "events": events[ticket.id],
