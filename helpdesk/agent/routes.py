@@ -36,7 +36,6 @@ from helpdesk.services.sla_report import (
     pressing_clock,
 )
 from helpdesk.services.tickets import add_message, update_ticket
-from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.web.guards import roles_required
 from helpdesk.web.lookup import visible_ticket_or_404
 from helpdesk.web.navigation import safe_next
@@ -48,7 +47,7 @@ from helpdesk.web.ticket_page import (
     read_by_requester,
     render_sla_timeline,
     site_names_of,
-    sla_context,
+    staff_page_context,
     thread_of,
 )
 
@@ -58,13 +57,7 @@ PER_PAGE = 50
 @bp.context_processor
 def agent_context() -> dict:
     """The viewer, labels and SLA helpers for agent templates."""
-    viewer = current_user if current_user.is_authenticated else None
-    return {
-        "viewer": viewer,
-        "status_labels": STATUS_LABELS,
-        "priority_labels": PRIORITY_LABELS,
-        **sla_context(),
-    }
+    return staff_page_context()
 
 
 @bp.before_request
@@ -189,8 +182,8 @@ def _reply(ticket: Ticket, form: ReplyForm):
     """Post a reply or note; a redirect on success, else the status to re-render with."""
     if not form.validate_on_submit():
         return 422
-    try:
-        add_message(
+    refused = form.attempt(
+        lambda: add_message(
             db.session,
             ticket=ticket,
             author=current_user,
@@ -199,9 +192,9 @@ def _reply(ticket: Ticket, form: ReplyForm):
             internal=form.internal.data,
             channel="chat" if ticket.channel == "chat" else "portal",
         )
-    except ServiceError as exc:
-        db.session.rollback()
-        return form.add_service_error(exc)
+    )
+    if refused:
+        return refused
     flash(_("Internal note added.") if form.internal.data else _("Reply sent."), "success")
     return redirect(url_for("agent.ticket", ticket_id=ticket.id, _anchor="latest"))
 
@@ -210,8 +203,8 @@ def _update(ticket: Ticket, form: UpdateForm):
     """Change status and priority; a redirect on success, else the status to re-render with."""
     if not form.validate_on_submit():
         return 422
-    try:
-        update_ticket(
+    refused = form.attempt(
+        lambda: update_ticket(
             db.session,
             ticket=ticket,
             actor=current_user,
@@ -219,9 +212,9 @@ def _update(ticket: Ticket, form: UpdateForm):
             status=form.status.data,
             priority=form.priority.data,
         )
-    except ServiceError as exc:
-        db.session.rollback()
-        return form.add_service_error(exc)
+    )
+    if refused:
+        return refused
     flash(_("Ticket %(reference)s updated.", reference=ticket.reference), "success")
     return redirect(url_for("agent.ticket", ticket_id=ticket.id))
 
@@ -230,11 +223,9 @@ def _take(ticket: Ticket, form: TakeForm):
     """Assign the ticket to the signed-in agent."""
     if not form.validate_on_submit():
         return 400
-    try:
-        _take_for_viewer(ticket, seen=form.seen_assignee())
-    except ServiceError as exc:
-        db.session.rollback()
-        return form.add_service_error(exc)
+    refused = form.attempt(lambda: _take_for_viewer(ticket, seen=form.seen_assignee()))
+    if refused:
+        return refused
     flash(_("You took %(reference)s.", reference=ticket.reference), "success")
     return redirect(url_for("agent.ticket", ticket_id=ticket.id))
 
@@ -243,17 +234,17 @@ def _reassign(ticket: Ticket, form: ReassignForm):
     """Give the ticket to another agent serving its client, or to nobody."""
     if not form.validate_on_submit():
         return 422
-    try:
-        update_ticket(
+    refused = form.attempt(
+        lambda: update_ticket(
             db.session,
             ticket=ticket,
             actor=current_user,
             now=datetime.now(UTC),
             assignee_id=form.assignee_id.data,
         )
-    except ServiceError as exc:
-        db.session.rollback()
-        return form.add_service_error(exc)
+    )
+    if refused:
+        return refused
     if ticket.assignee is None:
         flash(_("%(reference)s is unassigned.", reference=ticket.reference), "success")
     else:

@@ -24,7 +24,6 @@ from helpdesk.supervisor import bp
 from helpdesk.supervisor.forms import SupervisorFilterForm
 from helpdesk.supervisor.tiles import live_tiles
 from helpdesk.web.coverage import render_coverage
-from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.web.guards import roles_required
 from helpdesk.web.lookup import visible_ticket_or_404
 from helpdesk.web.ticket_page import (
@@ -33,7 +32,7 @@ from helpdesk.web.ticket_page import (
     language_name,
     render_sla_timeline,
     site_names_of,
-    sla_context,
+    staff_page_context,
     thread_of,
 )
 
@@ -43,13 +42,7 @@ PER_PAGE = 50
 @bp.context_processor
 def supervisor_context() -> dict:
     """The viewer and labels for supervisor templates."""
-    viewer = current_user if current_user.is_authenticated else None
-    return {
-        "viewer": viewer,
-        "status_labels": STATUS_LABELS,
-        "priority_labels": PRIORITY_LABELS,
-        **sla_context(),
-    }
+    return staff_page_context()
 
 
 @bp.route("/tickets")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from helpdesk.extensions import db
 from helpdesk.services.addresses import BadAddress
 from helpdesk.services.addresses import normalize_email as checked_email
 from helpdesk.services.errors import ServiceError
@@ -69,6 +72,16 @@ class Form(FlaskForm):
         if not placed:
             self.form_errors.append(exc.message)
         return exc.status
+
+    def attempt(self, action: Callable[[], object]) -> int | None:
+        """Run the service call a submitted form asks for; None if it was done, else the
+        status to re-render with (its refusal shown as form errors, nothing half-stored)."""
+        try:
+            action()
+        except ServiceError as exc:
+            db.session.rollback()
+            return self.add_service_error(exc)
+        return None
 
 
 def new_password_field(label) -> PasswordField:

@@ -9,15 +9,28 @@ from datetime import UTC, datetime
 from babel import Locale, UnknownLocaleError
 from flask import render_template
 from flask_babel import get_locale
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from helpdesk.extensions import db
 from helpdesk.models import Message, Site, SlaClock, Ticket, TicketEvent, TicketRead, User
 from helpdesk.services.sla_report import SLA_EVENT_KINDS, build_timeline, countdown_state
+from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS
 
 # Event data keys that hold user ids, per event kind, so the log can show names.
 USER_ID_KEYS = ("old", "new", "agent_id", "from_agent_id", "to_agent_id")
+
+
+def staff_page_context() -> dict:
+    """What staff templates share: the viewer, status and priority labels, SLA helpers."""
+    viewer = current_user if current_user.is_authenticated else None
+    return {
+        "viewer": viewer,
+        "status_labels": STATUS_LABELS,
+        "priority_labels": PRIORITY_LABELS,
+        **sla_context(),
+    }
 
 
 def sla_context() -> dict:
