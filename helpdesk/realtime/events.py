@@ -194,12 +194,9 @@ def on_send_message(payload=None):
     context = chat_context(ticket_id, msg_id)
     if context is None:
         return fail("not_found", _("Not found."))
-    limited = _limited("send_message")
-    if limited:
-        return limited
-    invalid = _invalid_line(payload)
-    if invalid:
-        return invalid
+    refused = linewriter.refusal(limits, request.sid, _invalid_line(payload))
+    if refused is not None:
+        return _answer(refused)
     try:
         message = add_message(
             db.session,

@@ -67,6 +67,20 @@ class Outcome:
     message: dict | None = None  # the stored (or earlier) message's JSON
 
 
+def refusal(limits: SocketLimits, sid: str, invalid: dict | None) -> Outcome | None:
+    """The checks of a chat line on a ticket its author may see, in their one order: the
+    socket's rate limit, then the line itself. None: it may be stored.
+
+    The handler (one transaction per line) and the writer (group commit) both ask here.
+    """
+    wait = limits.check(sid, "send_message")
+    if wait:
+        return Outcome(wait=wait)
+    if invalid is not None:
+        return Outcome(invalid=invalid)
+    return None
+
+
 @dataclass
 class _Staged:
     line: Line
@@ -165,12 +179,9 @@ class LineWriter:
             if context is None:
                 line.outcome = Outcome(slow=True)
                 return None
-            wait = self.limits.check(line.sid, "send_message")
-            if wait:
-                line.outcome = Outcome(wait=wait)
-                return None
-            if line.invalid is not None:
-                line.outcome = Outcome(invalid=line.invalid)
+            refused = refusal(self.limits, line.sid, line.invalid)
+            if refused is not None:
+                line.outcome = refused
                 return None
             ticket, old_status = context.ticket, context.ticket.status
             try:
