@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from helpdesk.agent import bp
 from helpdesk.describe import handoff_cause, routing_reason
+from helpdesk.services.sla_report import parse_time
 
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -104,13 +105,7 @@ def countdown_filter(due_at: datetime | None, now: datetime | None = None) -> st
 @bp.app_template_filter("fromiso")
 def fromiso_filter(value: object) -> datetime | None:
     """An ISO 8601 string from event data as an aware datetime (None if it is not one)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+    return parse_time(value)
 
 
 @bp.app_template_filter("num")

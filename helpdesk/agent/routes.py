@@ -199,20 +199,20 @@ def _reply(ticket: Ticket, form: ReplyForm):
     return redirect(url_for("agent.ticket", ticket_id=ticket.id, _anchor="latest"))
 
 
+def _change(ticket: Ticket, form, **changes) -> int | None:
+    """update_ticket as the signed-in agent; None when done, else the status to re-render."""
+    return form.attempt(
+        lambda: update_ticket(
+            db.session, ticket=ticket, actor=current_user, now=datetime.now(UTC), **changes
+        )
+    )
+
+
 def _update(ticket: Ticket, form: UpdateForm):
     """Change status and priority; a redirect on success, else the status to re-render with."""
     if not form.validate_on_submit():
         return 422
-    refused = form.attempt(
-        lambda: update_ticket(
-            db.session,
-            ticket=ticket,
-            actor=current_user,
-            now=datetime.now(UTC),
-            status=form.status.data,
-            priority=form.priority.data,
-        )
-    )
+    refused = _change(ticket, form, status=form.status.data, priority=form.priority.data)
     if refused:
         return refused
     flash(_("Ticket %(reference)s updated.", reference=ticket.reference), "success")
@@ -234,15 +234,7 @@ def _reassign(ticket: Ticket, form: ReassignForm):
     """Give the ticket to another agent serving its client, or to nobody."""
     if not form.validate_on_submit():
         return 422
-    refused = form.attempt(
-        lambda: update_ticket(
-            db.session,
-            ticket=ticket,
-            actor=current_user,
-            now=datetime.now(UTC),
-            assignee_id=form.assignee_id.data,
-        )
-    )
+    refused = _change(ticket, form, assignee_id=form.assignee_id.data)
     if refused:
         return refused
     if ticket.assignee is None:

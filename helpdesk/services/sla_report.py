@@ -204,7 +204,8 @@ def _pauses(clock: SlaClock) -> list[tuple[datetime, datetime | None]]:
     ]
 
 
-def _parse_time(value: object) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
+    """An ISO 8601 string (stored in JSON) as an aware datetime; None if it is not one."""
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -284,7 +285,7 @@ def _clock_timeline(
                 elapsed_minutes=used,
                 target_minutes=target,
                 remaining_minutes=target - used,
-                due_at=_parse_time(data.get("due_at")),
+                due_at=parse_time(data.get("due_at")),
                 paused_minutes=paused,
                 detail=tuple((k, data[k]) for k in _FACTS if data.get(k) is not None),
             )
