@@ -4,14 +4,14 @@ import hmac
 
 from flask import Blueprint, Flask
 
+from helpdesk.extensions import db, login_manager
+from helpdesk.models import User
+
 bp = Blueprint("auth", __name__)
 
 
 def init_app(app: Flask) -> None:
     """Wire Flask-Login to the user table."""
-    from helpdesk.extensions import db, login_manager
-    from helpdesk.models import User
-
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
