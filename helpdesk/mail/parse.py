@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 
 import nh3
 
@@ -119,11 +119,6 @@ def loop_reason(raw: bytes, envelope_from: str | None) -> str | None:
     if local in ("mailer-daemon", "postmaster"):
         return f"From {local}"
     return None
-
-
-def recipients(values: list[str]) -> list[str]:
-    """Bare addresses from To/Cc-style header values."""
-    return [addr for _name, addr in getaddresses(values) if addr]
 
 
 def message_ids(value: str) -> list[str]:
