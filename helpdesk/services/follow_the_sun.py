@@ -152,7 +152,7 @@ def hand_off(
         decision = choose(pool.values(), need_of(ticket), now, live=True)
         if not _claim(session, ticket, previous, now):
             continue
-        move(
+        note = move(
             session,
             ticket,
             decision,
@@ -162,12 +162,13 @@ def hand_off(
             now=now,
         )
         _count_in(pool, decision, now, drop_full=False)
-        moved.append(ticket)
+        moved.append((ticket, note))
     session.commit()
-    for ticket in moved:
+    for ticket, note in moved:
         publish.ticket_changed(ticket, "handed_off")
         publish.ticket_assigned(ticket)
-    return [t.id for t in moved]
+        publish.message_added(ticket, note)  # the handoff note, to the staff following it
+    return [ticket.id for ticket, _note in moved]
 
 
 def reopened(session: Session, ticket: Ticket, *, now: datetime) -> list[int]:
@@ -226,21 +227,21 @@ def move(
     previous: tuple[int, str],
     cause: str,
     now: datetime,
-) -> None:
-    """Apply a handoff decision: the routing events, a `handed_off` event and the handoff note."""
+) -> Message:
+    """Apply a handoff decision: the routing events, a `handed_off` event and the handoff note
+    (returned, for the caller to push once it has committed)."""
     old_id, old_name = previous
     apply_decision(session, ticket, decision, sites, now=now, why="handoff")
-    session.add(
-        Message(
-            ticket=ticket,
-            author=None,
-            kind="system",
-            internal=True,
-            channel="portal",
-            created_at=now,
-            body=_stored_text(old_name, note_of(decision), cause),
-        )
+    note = Message(
+        ticket=ticket,
+        author=None,
+        kind="system",
+        internal=True,
+        channel="portal",
+        created_at=now,
+        body=_stored_text(old_name, note_of(decision), cause),
     )
+    session.add(note)
     new = decision.agent.id if decision.agent else None
     record(
         session,
@@ -253,6 +254,7 @@ def move(
         cause=cause,
         **note_of(decision),
     )
+    return note
 
 
 def pickup(

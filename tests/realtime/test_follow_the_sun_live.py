@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from helpdesk import scheduler
 from helpdesk.extensions import db
+from helpdesk.services import follow_the_sun
 from tests.realtime.conftest import events
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -39,3 +40,21 @@ def test_a_shift_end_handoff_is_pushed_to_the_new_owner_and_the_supervisors(app,
     assert any(u["ticket"]["id"] == ticket.id and u["change"] == "handed_off" for u in updates)
     tiles = events(sam_socket, "ticket_updated")
     assert any(u["ticket"]["id"] == ticket.id for u in tiles)
+
+
+def test_the_handoff_note_reaches_staff_following_the_ticket_live(app, factory, connect):
+    acme = factory.client("acme")
+    early = factory.site("early", shifts={d: ["08:00-16:00"] for d in DAYS})
+    ola = factory.agent([acme], name="Ola", site=early, presence="online")
+    ticket = factory.ticket(acme)
+    assert ticket.assignee_id == ola.id
+    factory.agent([acme], name="Jan", site=early, presence="online")
+    watcher = connect(factory.admin())
+    assert watcher.emit("join_ticket", {"ticket_id": ticket.id}, callback=True)["ok"]
+    watcher.get_received()
+
+    follow_the_sun.set_presence(db.session, ola, "offline", now=factory.now)
+
+    notes = [m["message"] for m in events(watcher, "message") if m["ticket_id"] == ticket.id]
+    assert len(notes) == 1 and notes[0]["kind"] == "system" and notes[0]["internal"]
+    assert notes[0]["body"].startswith("Handed off from Ola to Jan. The agent went offline.")
