@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from email import policy
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
@@ -32,6 +34,11 @@ from helpdesk.services.sla_report import expected_reply
 log = logging.getLogger(__name__)
 
 THREAD_IDS_MAX = 20
+DECODE_ROUNDS = 5  # encoded words inside encoded words, decoded until nothing changes
+
+
+class UnsafeHeader(ValueError):
+    """A header built from user text would change the mail's structure; it is never sent."""
 
 
 # -- queueing (inside the ticket's transaction) -------------------------------------------------
@@ -169,7 +176,9 @@ def render(session: Session, mail: OutboundMail) -> EmailMessage:
         )
     headers = {}
     if client.inbound_email:
-        headers["Reply-To"] = Address(display_name=_one_line(team), addr_spec=client.inbound_email)
+        headers["Reply-To"] = Address(
+            display_name=header_text(team), addr_spec=client.inbound_email
+        )
     earlier = thread_ids(session, ticket, before=mail.message_id_header)
     if earlier:
         headers["In-Reply-To"] = f"<{earlier[-1]}>"
@@ -209,23 +218,61 @@ def _team(client) -> str:
 def _compose(
     mail: OutboundMail, subject: str, team: str, name: str, body: str, locale: str, headers: dict
 ) -> EmailMessage:
-    """The e-mail every kind shares: the team to the recipient, dated, with its Message-ID."""
+    """The e-mail every kind shares: the team to the recipient, dated, with its Message-ID.
+
+    Checked before it goes anywhere: the headers that come out are exactly those put in.
+    """
     msg = EmailMessage()
-    msg["Subject"] = _one_line(subject)
-    msg["From"] = Address(display_name=_one_line(team), addr_spec=current_app.config["MAIL_FROM"])
-    msg["To"] = Address(display_name=_one_line(name), addr_spec=mail.to_addr)
+    msg["Subject"] = header_text(subject)
+    msg["From"] = Address(display_name=header_text(team), addr_spec=current_app.config["MAIL_FROM"])
+    msg["To"] = Address(display_name=header_text(name), addr_spec=mail.to_addr)
     msg["Date"] = rfc2822_date(mail.created_at)
     msg["Message-ID"] = f"<{mail.message_id_header}>"
     for header, value in headers.items():
         msg[header] = value
     msg.set_content(body)
     msg["Content-Language"] = locale.replace("_", "-")  # after set_content, which clears it
+    check_headers(msg)
     return msg
 
 
-def _one_line(text: str) -> str:
-    # Header values never carry line breaks from user-entered subjects or names.
-    return " ".join(text.split())
+def header_text(text: str) -> str:
+    """User text (a subject, a name) made safe as a header value, whatever the Python version.
+
+    The email package decodes RFC 2047 encoded words in what it is given, and a literal
+    `=?utf-8?b?...?=` typed by a customer may decode to line breaks: a header of the
+    attacker's choosing (CVE-2024-6923). So the text is decoded here exactly as the package
+    will, line breaks and other control characters are dropped, and that is repeated until
+    nothing decodes any further: what the package then stores is this text itself.
+    """
+    for _round in range(DECODE_ROUNDS):
+        try:
+            decoded = str(policy.SMTP.header_factory("Subject", text))
+        except (HeaderParseError, LookupError, ValueError):
+            decoded = text
+        cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in decoded).split())
+        if cleaned == text:
+            return text
+        text = cleaned
+    raise UnsafeHeader(f"text keeps decoding after {DECODE_ROUNDS} rounds: {text[:80]!r}")
+
+
+def check_headers(msg: EmailMessage) -> None:
+    """Serialize the mail and read it back: the same header names in the same order, and no
+    value with a line break. Raises UnsafeHeader otherwise."""
+    names = [name.lower() for name, _value in msg.items()]
+    for name, value in msg.items():
+        if "\r" in str(value) or "\n" in str(value):
+            raise UnsafeHeader(f"{name} holds a line break")
+    raw = msg.as_bytes(policy=policy.SMTP)
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    back = [
+        line.split(b":", 1)[0].decode("ascii", "replace").lower()
+        for line in head.split(b"\r\n")
+        if line and line[:1] not in (b" ", b"\t")
+    ]
+    if back != names:
+        raise UnsafeHeader(f"headers {back} came out where {names} went in")
 
 
 def thread_ids(session: Session, ticket: Ticket, *, before: str) -> list[str]:

@@ -90,6 +90,12 @@ def _deliver_one(session: Session, mail: OutboundMail, *, now: datetime) -> str:
     try:
         msg = outbound.render(session, mail)
         logged = outbound.send(msg, to_addr=mail.to_addr)
+    except outbound.UnsafeHeader as exc:  # the same text would fail again: never sent
+        mail.attempts += 1
+        mail.status = "failed"
+        mail.last_error = f"unsafe header: {exc}"[:1000]
+        log.error("mail %s (%s for %s) refused: %s", mail.id, mail.kind, mail.to_addr, exc)
+        return "failed"
     except Exception as exc:  # any failure: keep the mail, say why, try again later
         mail.attempts += 1
         mail.last_error = f"{type(exc).__name__}: {exc}"[:1000]
