@@ -130,6 +130,9 @@ class Config:
     # Password links asked for, staff and portals together, per address:
     RATELIMIT_PASSWORD_LINK = os.environ.get("RATELIMIT_PASSWORD_LINK", "5/hour")
     SCHEDULER_ENABLED = os.environ.get("SCHEDULER_ENABLED", "1") == "1"
+    # Pages of other origins allowed to open Socket.IO connections (space-separated), beside
+    # the app's own origin and PUBLIC_URL's.
+    SOCKETIO_ALLOWED_ORIGINS = os.environ.get("SOCKETIO_ALLOWED_ORIGINS", "")
     # Seconds between two scheduler ticks (SLA scan, follow-the-sun, outgoing mail).
     SCHEDULER_TICK_SECONDS = float(os.environ.get("SCHEDULER_TICK_SECONDS", "30"))
     # An online agent with no page or socket activity for this long becomes away.

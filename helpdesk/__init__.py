@@ -25,7 +25,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         channel=app.config["SOCKETIO_CHANNEL"],
-        cors_allowed_origins=[],
+        cors_allowed_origins=security.socket_origins(app.config),
     )
     i18n.init_app(app)
     security.init_app(app)  # after socketio.init_app: ProxyFix wraps the Socket.IO middleware

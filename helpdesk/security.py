@@ -6,6 +6,9 @@ no inline script, no on* handler and no style attribute (tests/security checks t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -61,6 +64,33 @@ def mark_cookies_secure(response: Response) -> Response:
         for cookie in cookies:
             response.headers.add("Set-Cookie", secure_cookie_header(cookie))
     return response
+
+
+def socket_origins(config) -> Callable[[str | None, dict], bool]:
+    """Which browser pages may open a Socket.IO connection: the app's own origin only.
+
+    A connection authenticated by the session cookie must not be opened by another site's
+    page (cross-site WebSocket hijacking). Allowed: the origin the request came to (its
+    scheme and Host, as ProxyFix reports them behind TRUSTED_PROXIES), PUBLIC_URL's, and
+    those listed in SOCKETIO_ALLOWED_ORIGINS. Programs send no Origin and are let through:
+    they authenticate with a token.
+    """
+    listed = {_origin(config.get("PUBLIC_URL") or "")} | {
+        _origin(o) for o in (config.get("SOCKETIO_ALLOWED_ORIGINS") or "").split() if o
+    }
+
+    def allowed(origin: str | None, environ: dict) -> bool:
+        if not origin:
+            return True
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin.rstrip("/").lower() in listed | {own.lower()}
+
+    return allowed
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
 def init_app(app: Flask) -> None:
