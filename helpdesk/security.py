@@ -49,6 +49,10 @@ def add_security_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static":
+        # Pages and API answers carry someone's tickets, tokens or a form's CSRF token: no
+        # shared or back-button cache may keep them. Static files keep their own caching.
+        response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

@@ -172,3 +172,19 @@ def test_the_session_cookie_is_http_only_and_same_site(client, factory):
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # plain HTTP in development: a Secure cookie would be lost
+
+
+def test_pages_and_api_answers_are_never_stored_by_caches(client, factory):
+    from tests.conftest import api_token, login
+
+    agent = factory.agent([factory.client("acme")])
+    token = client.post("/api/v1/auth/token", json={"email": agent.email, "password": "pw"})
+    assert token.headers["Cache-Control"] == "no-store"  # the token itself
+    headers = api_token(client, agent)
+    assert client.get("/api/v1/tickets", headers=headers).headers["Cache-Control"] == "no-store"
+    login(client, agent)
+    assert client.get("/agent/").headers["Cache-Control"] == "no-store"
+    assert client.get("/login").headers["Cache-Control"] == "no-store"  # carries a CSRF token
+    static = client.get("/static/css/app.css")
+    static.close()
+    assert "no-store" not in static.headers.get("Cache-Control", "")
