@@ -32,9 +32,13 @@ def authenticate(session: Session, *, email: str, password: str, realm: int | No
     stmt = select(User).where(User.email == email, User.active.is_(True))
     if realm is not None:
         stmt = stmt.where(User.realm == realm)
-    matches = [u for u in session.scalars(stmt) if u.check_password(password)]
-    if not matches:
+    users = list(session.scalars(stmt))
+    matches = [u for u in users if u.check_password(password)]
+    if not any(u.password_hash for u in users):
+        # No hash was checked (no such account, or one without a password): check one
+        # anyway, so a failure costs one hash whether or not the account exists.
         check_password_hash(_DUMMY_HASH, password)
+    if not matches:
         return None
     # One person may be a customer of several clients; staff win, else the only match.
     staff = [u for u in matches if u.realm == STAFF_REALM]

@@ -187,3 +187,29 @@ def test_wrong_current_passwords_count_as_failed_sign_ins_of_the_account(client,
     assert change("guess 1").status_code == 422
     assert change("guess 2").status_code == 422
     assert_limited_page(change("pw"))
+
+
+def test_a_failed_sign_in_costs_one_hash_whether_or_not_the_account_exists(
+    db_session, factory, monkeypatch
+):
+    from werkzeug.security import check_password_hash
+
+    from helpdesk.models import users as users_module
+    from helpdesk.services import auth
+
+    calls = []
+
+    def counting(pwhash, password):
+        calls.append(pwhash)
+        return check_password_hash(pwhash, password)
+
+    monkeypatch.setattr(auth, "check_password_hash", counting)
+    monkeypatch.setattr(users_module, "check_password_hash", counting)
+    agent = factory.agent([])
+    passwordless = factory.customer(factory.client())
+    passwordless.password_hash = None
+    db_session.commit()
+    for email in (agent.email, "nobody@example.test", passwordless.email):
+        calls.clear()
+        assert auth.authenticate(db_session, email=email, password="wrong", realm=None) is None
+        assert len(calls) == 1, email
