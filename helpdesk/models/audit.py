@@ -14,6 +14,8 @@ AUDIT_KINDS = (
     "login",
     "login_failed",
     "logout",
+    "registered",
+    "settings_changed",
     "password_reset_requested",
     "password_set",
     "token_issued",

@@ -23,9 +23,19 @@ class WrongPassword(Exception):
 
 
 def save_preferences(session: Session, user: User, *, locale: str, timezone: str | None) -> None:
-    """Store the user's UI language and time zone."""
+    """Store the user's UI language and time zone; audited with what changed."""
+    changes = {
+        name: [old, new]
+        for name, old, new in (
+            ("locale", user.locale, locale),
+            ("timezone", user.timezone, timezone),
+        )
+        if old != new
+    }
     user.locale = locale
     user.timezone = timezone
+    if changes:
+        audit.record_request(session, "settings_changed", actor=user, data=changes)
     session.commit()
 
 
@@ -102,6 +112,10 @@ def register_customer(
     user.set_password(password)
     session.add(user)
     try:
+        session.flush()
+        audit.record_request(
+            session, "registered", actor=user, client_id=client.id, data={"realm": "portal"}
+        )
         session.commit()
     except IntegrityError:  # the same address registered a moment ago
         session.rollback()

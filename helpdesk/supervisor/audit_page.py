@@ -19,6 +19,8 @@ KIND_LABELS = {
     "login": _l("Signed in"),
     "login_failed": _l("Failed sign-in"),
     "logout": _l("Signed out"),
+    "registered": _l("Registered"),
+    "settings_changed": _l("Settings changed"),
     "password_reset_requested": _l("Password link asked for"),
     "password_set": _l("Password set"),
     "token_issued": _l("API token issued"),

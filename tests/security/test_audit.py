@@ -220,3 +220,21 @@ def test_flask_audit_list_prints_the_latest_first_and_filters(cli, factory, db_s
     assert len(about_globex) == 1 and " export " in about_globex[0]
     assert cli("audit", "list", "--client", "nope").exit_code == 2
     assert cli("audit", "list", "--kind", "coffee").exit_code == 2
+
+
+def test_a_portal_registration_and_a_settings_change_are_audited(client, factory, db_session):
+    from sqlalchemy import select
+
+    from helpdesk.models import AuditEvent
+
+    factory.client("acme")
+    answer = client.post(
+        "/c/acme/register",
+        data={"name": "Mia", "email": "mia@example.test", "password": "long-enough-pw"},
+    )
+    assert answer.status_code in (302, 303)
+    client.post("/c/acme/settings", data={"locale": "de", "timezone": "Europe/Berlin"})
+    kinds = db_session.scalars(select(AuditEvent.kind).order_by(AuditEvent.id)).all()
+    assert "registered" in kinds and "settings_changed" in kinds
+    changed = db_session.scalar(select(AuditEvent).where(AuditEvent.kind == "settings_changed"))
+    assert changed.data["timezone"][1] == "Europe/Berlin"
