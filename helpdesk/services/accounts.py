@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from helpdesk.domain.text import without_bidi_controls
 from helpdesk.models import Client, User
 from helpdesk.services import audit, follow_the_sun, passwords
 
@@ -64,7 +65,7 @@ class EmailTaken(Exception):
 
 
 def _new_customer(client: Client, *, email: str, name: str | None, locale: str | None) -> User:
-    shown = (name or "").strip() or email.split("@", 1)[0]
+    shown = without_bidi_controls(name or "").strip() or email.split("@", 1)[0]
     return User(
         role="customer",
         realm=client.id,

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from helpdesk.domain.text import without_bidi_controls
 from helpdesk.models import ID_MAX, Attachment, Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def _is_plain_text(data: bytes) -> bool:
 
 def safe_filename(name: str | None, fallback: str = "attachment") -> str:
     """A display name without paths, control characters or leading dots, at most 120 chars."""
-    name = unicodedata.normalize("NFC", name or "")
+    name = without_bidi_controls(unicodedata.normalize("NFC", name or ""))
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE_CHARS.sub("_", name).strip().lstrip(".").strip()
     if not name:

@@ -31,6 +31,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from helpdesk.domain.text import without_bidi_controls
 from helpdesk.models import Client, Message, Site, SlaClock, Ticket, TicketEvent, User
 from helpdesk.serializers import clock_core, iso, message_core, ticket_core
 from helpdesk.services.metrics import (
@@ -101,6 +102,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def _cell(text: str | None) -> str:
     if not text:
         return ""
+    text = without_bidi_controls(text)  # stored before they were refused at input
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
 
+from helpdesk.domain.text import without_bidi_controls
 from helpdesk.i18n import Number, normalize_locale
 from helpdesk.models import (
     ACTIVE_STATUSES,
@@ -84,6 +85,7 @@ def validate_new_ticket(cmd: NewTicket, client: Client) -> NewTicket:
     """The command with cleaned values, or ValidationFailed naming every bad field."""
     errors: dict[str, Any] = {}
     subject = _clean_text(cmd.subject, field="subject", limit=SUBJECT_MAX, errors=errors)
+    subject = without_bidi_controls(subject)  # shown in queues, mail and CSV: no disguises
     body = _clean_text(cmd.body, field="body", limit=BODY_MAX, errors=errors)
     if cmd.priority not in PRIORITIES:
         errors["priority"] = _l("Choose one of: %(choices)s.", choices=", ".join(PRIORITIES))

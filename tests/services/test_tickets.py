@@ -240,3 +240,18 @@ def test_a_ticket_the_customer_solved_sends_them_no_solved_mail(factory, now):
         select(OutboundMail.kind).where(OutboundMail.ticket_id == ticket.id)
     ).all()
     assert kinds == ["ack"]
+
+
+def test_a_subject_a_name_and_a_file_name_cannot_disguise_themselves(factory, db_session, now):
+    from helpdesk.services import accounts
+    from helpdesk.services.attachments import safe_filename
+
+    acme = factory.client("acme")
+    kei = accounts.find_or_create_customer(
+        db_session, acme, email="kei@example.jp", name="Kei\u202e moc.live", locale="en"
+    )
+    db_session.commit()
+    ticket = factory.ticket(acme, kei, subject="Invoice \u202efdp.exe")
+    assert ticket.subject == "Invoice fdp.exe"
+    assert kei.name == "Kei moc.live"
+    assert safe_filename("\u202egnp.exe") == "gnp.exe"
