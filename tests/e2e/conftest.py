@@ -45,15 +45,22 @@ PEOPLE = {
 }
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TARGETS = "{first_response: 240, next_response: 480, resolution: 1440, calendar: 24x7}"
-PROVISION = f"""
-clients:
+
+
+def client_yaml(intake_token: str) -> str:
+    """The provisioning file's `clients:` section: Acme in UTC, 24x7 targets at every priority."""
+    return f"""clients:
   - slug: acme
     name: Acme Corp
     timezone: UTC
     default_locale: en
-    intake_token: {INTAKE_TOKEN}
+    intake_token: {intake_token}
     sla: {{urgent: {TARGETS}, high: {TARGETS}, normal: {TARGETS}, low: {TARGETS}}}
-sites:
+"""
+
+
+PROVISION = f"""
+{client_yaml(INTAKE_TOKEN)}sites:
   - slug: hub
     name: Hub
     timezone: UTC

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, client_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,6 @@ WAIT = 15.0  # seconds any one step of the set-up may take
 PASSWORD = "sun-password"
 INTAKE_TOKEN = "sun-intake-secret"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-TARGETS = "{first_response: 240, next_response: 480, resolution: 1440, calendar: 24x7}"
 AGENTS = {
     "ana": {"email": "ana@provider.test", "name": "Ana", "site": "early", "languages": "[en]"},
     "bo": {"email": "bo@provider.test", "name": "Bo", "site": "late", "languages": "[en]"},
@@ -66,14 +65,7 @@ def provisioning(now: datetime, handover: datetime) -> str:
         for a in AGENTS.values()
     )
     return f"""
-clients:
-  - slug: acme
-    name: Acme Corp
-    timezone: UTC
-    default_locale: en
-    intake_token: {INTAKE_TOKEN}
-    sla: {{urgent: {TARGETS}, high: {TARGETS}, normal: {TARGETS}, low: {TARGETS}}}
-sites:
+{client_yaml(INTAKE_TOKEN)}sites:
 {sites}
 agents:
 {agents}

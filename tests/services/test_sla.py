@@ -150,7 +150,9 @@ def test_a_breach_escalates_as_the_client_configured(factory, acme, now):
     assert clock(ticket, "resolution").due_at == now + 240 * MIN
 
 
-def test_reroute_escalation_routes_the_ticket_again_without_its_owner(factory, now):
+@pytest.fixture
+def rerouting(factory):
+    """A client whose breaches reroute (normal: 10 minutes to respond), and a 24x7 site."""
     client = factory.client(escalation=["reroute"])
     factory.session.add(
         SlaTarget(
@@ -158,7 +160,11 @@ def test_reroute_escalation_routes_the_ticket_again_without_its_owner(factory, n
         )
     )
     factory.session.commit()
-    anywhere = factory.site("anywhere", shifts={d: ["00:00-23:59"] for d in WEEK})
+    return client, factory.site("anywhere", shifts={d: ["00:00-23:59"] for d in WEEK})
+
+
+def test_reroute_escalation_routes_the_ticket_again_without_its_owner(factory, now, rerouting):
+    client, anywhere = rerouting
     ana = factory.agent([client], name="Ana", site=anywhere, presence="online")
     ticket = factory.ticket(client)
     assert ticket.assignee_id == ana.id
@@ -176,15 +182,8 @@ def test_reroute_escalation_routes_the_ticket_again_without_its_owner(factory, n
     )
 
 
-def test_reroute_escalation_keeps_the_owner_when_nobody_else_can_take_it(factory, now):
-    client = factory.client(escalation=["reroute"])
-    factory.session.add(
-        SlaTarget(
-            client=client, priority="normal", first_response=10, next_response=10, resolution=100
-        )
-    )
-    factory.session.commit()
-    anywhere = factory.site("anywhere", shifts={d: ["00:00-23:59"] for d in WEEK})
+def test_reroute_escalation_keeps_the_owner_when_nobody_else_can_take_it(factory, now, rerouting):
+    client, anywhere = rerouting
     ana = factory.agent([client], name="Ana", site=anywhere, presence="online")
     ticket = factory.ticket(client)
     factory.agent([client], name="Bo", site=anywhere, presence="away")
@@ -196,15 +195,8 @@ def test_reroute_escalation_keeps_the_owner_when_nobody_else_can_take_it(factory
     assert "handed_off" not in [e.kind for e in ticket.events]
 
 
-def test_after_a_reroute_the_old_owner_picks_up_waiting_work(factory, now):
-    client = factory.client(escalation=["reroute"])
-    factory.session.add(
-        SlaTarget(
-            client=client, priority="normal", first_response=10, next_response=10, resolution=100
-        )
-    )
-    factory.session.commit()
-    anywhere = factory.site("anywhere", shifts={d: ["00:00-23:59"] for d in WEEK})
+def test_after_a_reroute_the_old_owner_picks_up_waiting_work(factory, now, rerouting):
+    client, anywhere = rerouting
     ana = factory.agent([client], name="Ana", site=anywhere, presence="online", capacity=1)
     first = factory.ticket(client)
     waiting = factory.ticket(client, locale="pl")  # Ana is full: it waits
