@@ -32,11 +32,18 @@ audit_group = AppGroup("audit", help="The audit log (read-only: events are only 
 
 @click.command("provision")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--force-passwords",
+    is_flag=True,
+    help="Also reset passwords that people have changed since the file last set them.",
+)
 @with_appcontext
-def provision_command(path: Path) -> None:
+def provision_command(path: Path, force_passwords: bool) -> None:
     """Load a provisioning YAML file (idempotent upsert by slug / e-mail)."""
     try:
-        report = provision_file(db.session, path, now=datetime.now(UTC))
+        report = provision_file(
+            db.session, path, now=datetime.now(UTC), force_passwords=force_passwords
+        )
     except ProvisioningError as exc:
         for error in exc.errors:  # one line each, so a long list stays readable
             click.echo(f"error: {error}", err=True)

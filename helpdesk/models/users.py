@@ -70,6 +70,9 @@ class User(UserMixin, db.Model):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shift_override: Mapped[dict | None] = mapped_column(JSON)
+    # password_mark() when provisioning last set the password: if the mark differs now, the
+    # person chose their own since, and provisioning keeps it (unless forced).
+    provisioned_password_mark: Mapped[str | None] = mapped_column(String(16))
 
     client: Mapped[Client | None] = relationship()
     site: Mapped[Site | None] = relationship()

@@ -133,6 +133,39 @@ def test_a_changed_password_is_hashed_again_and_reported(db_session, now, exampl
     assert root.check_password("new-root-pw") and not root.check_password("pw-root")
 
 
+def test_a_password_the_person_changed_is_kept_unless_forced(db_session, now, example):
+    from helpdesk.services import accounts
+
+    provision(db_session, example, now=now)
+    root = user(db_session, "root@provider.test")
+    accounts.change_password(db_session, root, current="pw-root", new="my-own-pw", realm="staff")
+    example["admins"][0]["password"] = "new-root-pw"
+
+    report = provision(db_session, example, now=now)
+
+    assert report.lines() == [
+        "kept admin root@provider.test's own password (--force-passwords resets it)"
+    ]
+    assert root.check_password("my-own-pw")
+    forced = provision(db_session, example, now=now, force_passwords=True)
+    assert forced.lines() == ["updated admin root@provider.test (password)"]
+    assert root.check_password("new-root-pw")
+    # Set by the file again, so the file may change it again.
+    example["admins"][0]["password"] = "newer-root-pw"
+    assert provision(db_session, example, now=now).lines() == [
+        "updated admin root@provider.test (password)"
+    ]
+
+
+def test_flask_provision_force_passwords_is_an_option(app, db_session, tmp_path):
+    spec = tmp_path / "world.yaml"
+    spec.write_text(EXAMPLE.read_text())
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["provision", str(spec)]).exit_code == 0
+    result = runner.invoke(args=["provision", "--force-passwords", str(spec)])
+    assert result.exit_code == 0 and "nothing changed" in result.output
+
+
 def test_sla_priorities_left_out_of_the_file_are_removed_and_changes_reported(
     db_session, now, example
 ):

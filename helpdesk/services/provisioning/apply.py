@@ -41,17 +41,25 @@ DEFAULT_ESCALATION = ("notify_supervisors",)
 DEFAULT_CAPACITY = 5
 
 
-def provision_file(session: Session, path: str | Path, *, now: datetime) -> ProvisioningReport:
+def provision_file(
+    session: Session, path: str | Path, *, now: datetime, force_passwords: bool = False
+) -> ProvisioningReport:
     """Load a provisioning YAML file: validate all of it, then upsert it in one transaction."""
-    return provision(session, load_file(path), now=now)
+    return provision(session, load_file(path), now=now, force_passwords=force_passwords)
 
 
-def provision(session: Session, data: Any, *, now: datetime) -> ProvisioningReport:
-    """Validate parsed provisioning data, then upsert it in one transaction; commit once."""
+def provision(
+    session: Session, data: Any, *, now: datetime, force_passwords: bool = False
+) -> ProvisioningReport:
+    """Validate parsed provisioning data, then upsert it in one transaction; commit once.
+
+    A password the person has changed since provisioning set it is kept, unless
+    `force_passwords` (`flask provision --force-passwords`).
+    """
     try:
         plan = validate(session, data)
         report = ProvisioningReport()
-        _Applier(session, report, now).apply(plan)
+        _Applier(session, report, now, force_passwords).apply(plan)
         if report.changes:  # the audit event commits with the changes it lists
             audit.record(session, "provision", now=now, data={"changes": report.lines()})
         session.commit()
@@ -79,10 +87,13 @@ def _set(obj: Any, values: Mapping[str, Any], labels: Mapping[str, str] | None =
 class _Applier:
     """Writes a validated plan into the session (the caller commits)."""
 
-    def __init__(self, session: Session, report: ProvisioningReport, now: datetime):
+    def __init__(
+        self, session: Session, report: ProvisioningReport, now: datetime, force_passwords: bool
+    ):
         self.session = session
         self.report = report
         self.now = now
+        self.force_passwords = force_passwords
         self.calendars: dict[str, Calendar] = {}
         self.clients: dict[str, Client] = {}
         self.sites: dict[str, Site] = {}
@@ -220,8 +231,16 @@ class _Applier:
                 fields["shift_override"] = v["shift"]
         changed = _set(user, fields, {"shift_override": "shift"})
         if "password" in v and not user.check_password(v["password"]):
-            user.set_password(v["password"])
-            changed.append("password")
+            chosen = (
+                user.password_hash is not None
+                and user.provisioned_password_mark != user.password_mark()
+            )
+            if created or self.force_passwords or not chosen:
+                user.set_password(v["password"])
+                user.provisioned_password_mark = user.password_mark()
+                changed.append("password")
+            else:
+                self.report.kept_password(role, key)
         if role == "agent":
             changed += self._agent_lists(user, v)
         if created:

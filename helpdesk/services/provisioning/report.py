@@ -28,6 +28,16 @@ class ProvisioningReport:
         """Record a new object."""
         self.changes.append(_("created %(kind)s %(key)s", kind=KINDS[kind], key=key))
 
+    def kept_password(self, kind: str, key: str) -> None:
+        """Record a password the person has changed since provisioning set it: not reset."""
+        self.changes.append(
+            _(
+                "kept %(kind)s %(key)s's own password (--force-passwords resets it)",
+                kind=KINDS[kind],
+                key=key,
+            )
+        )
+
     def updated(self, kind: str, key: str, fields: list[str]) -> None:
         """Record changed fields of an existing object (nothing if none changed)."""
         if fields:
