@@ -122,7 +122,12 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     # Limits in Flask-Limiter notation ("5/minute;20/hour"); an empty string switches one off.
     # Failed sign-ins (staff, portal and API token) per e-mail tried and per address:
+    # Failed sign-ins per e-mail tried from one address (a stranger elsewhere cannot lock the
+    # owner out), and per e-mail from everywhere (a browser that signed in to it before passes):
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5/minute;20/hour")
+    RATELIMIT_LOGIN_ACCOUNT_ANYWHERE = os.environ.get(
+        "RATELIMIT_LOGIN_ACCOUNT_ANYWHERE", "30/minute;100/hour"
+    )
     RATELIMIT_LOGIN_ADDRESS = os.environ.get("RATELIMIT_LOGIN_ADDRESS", "30/minute;200/hour")
     RATELIMIT_API_INTAKE = os.environ.get("RATELIMIT_API_INTAKE", "600/minute")  # per token
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10/hour")  # per address
@@ -198,6 +203,7 @@ class TestConfig(Config):
     # The limiter runs, but without limits: tests of a limit set one on app.config.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_LOGIN_ACCOUNT = ""
+    RATELIMIT_LOGIN_ACCOUNT_ANYWHERE = ""
     RATELIMIT_LOGIN_ADDRESS = ""
     RATELIMIT_API_INTAKE = ""
     RATELIMIT_REGISTER = ""

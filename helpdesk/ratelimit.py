@@ -14,9 +14,10 @@ import hashlib
 import math
 import time
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
+from itsdangerous import BadData, URLSafeSerializer
 
 from helpdesk.errors import error_response, wants_json
 from helpdesk.extensions import limiter
@@ -36,14 +37,64 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def tried_account() -> str:
-    """The e-mail a sign-in tries, from the form or the JSON body, normalised."""
+def _tried_email() -> str:
     email = request.form.get("email")
     if email is None:
         body = request.get_json(silent=True)
         email = body.get("email") if isinstance(body, dict) else None
-    email = email.strip().lower() if isinstance(email, str) else ""
-    return "account:" + _digest(email)
+    return email.strip().lower() if isinstance(email, str) else ""
+
+
+def tried_account() -> str:
+    """The e-mail a sign-in tries, from the form or the JSON body, normalised."""
+    return "account:" + _digest(_tried_email())
+
+
+def tried_account_here() -> str:
+    """The e-mail a sign-in tries and the address it comes from: a stranger's failures fill
+    their own bucket, not the owner's."""
+    return tried_account() + ":" + client_address()
+
+
+DEVICE_COOKIE = "hd_device"
+DEVICE_SALT = "helpdesk.known-device"
+DEVICE_ACCOUNTS_MAX = 5
+DEVICE_DAYS = 180
+
+
+def _devices() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=DEVICE_SALT)
+
+
+def _known_accounts() -> list[str]:
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return []
+    try:
+        accounts = _devices().loads(raw)
+    except BadData:
+        return []
+    return [a for a in accounts if isinstance(a, str)] if isinstance(accounts, list) else []
+
+
+def known_device() -> bool:
+    """Whether this browser signed in to the tried account before (a signed cookie says so)."""
+    return _digest(_tried_email()) in _known_accounts()
+
+
+def remember_device(response: Response, email: str) -> Response:
+    """After a successful sign-in: this browser is a known device of the account."""
+    account = _digest(email.strip().lower())
+    accounts = [account, *(a for a in _known_accounts() if a != account)][:DEVICE_ACCOUNTS_MAX]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _devices().dumps(accounts),
+        max_age=DEVICE_DAYS * 24 * 3600,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 def bearer_key() -> str:
@@ -60,14 +111,24 @@ def _login_failed(_response) -> bool:
     return bool(g.get("login_failed"))
 
 
-# One bucket per account and one per address across the staff, portal and API sign-ins: the
-# three doors do not triple an attacker's guesses. Only failed attempts are deducted.
+# Buckets shared by the staff, portal and API sign-ins, so the three doors do not triple an
+# attacker's guesses; only failed attempts are deducted. Per account and address: a stranger
+# cannot lock the owner out from elsewhere. Per account from everywhere, a much larger bucket
+# against guessing from many addresses, which a known device of the account passes.
 login_per_account = limiter.shared_limit(
     _setting("RATELIMIT_LOGIN_ACCOUNT"),
     scope="login-account",
+    key_func=tried_account_here,
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
+login_per_account_anywhere = limiter.shared_limit(
+    _setting("RATELIMIT_LOGIN_ACCOUNT_ANYWHERE"),
+    scope="login-account-anywhere",
     key_func=tried_account,
     methods=["POST"],
     deduct_when=_login_failed,
+    exempt_when=known_device,
 )
 login_per_address = limiter.shared_limit(
     _setting("RATELIMIT_LOGIN_ADDRESS"),
@@ -101,8 +162,8 @@ password_link_per_address = limiter.shared_limit(
 
 
 def login_limits(view):
-    """Both sign-in limits on a view."""
-    return login_per_account(login_per_address(view))
+    """The sign-in limits on a view."""
+    return login_per_account_anywhere(login_per_account(login_per_address(view)))
 
 
 def retry_after() -> int:

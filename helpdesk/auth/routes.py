@@ -9,7 +9,12 @@ from flask_login import current_user, login_user, logout_user
 from helpdesk.auth import bp
 from helpdesk.extensions import db
 from helpdesk.models import STAFF_REALM
-from helpdesk.ratelimit import login_limits, mark_failed_login, password_link_per_address
+from helpdesk.ratelimit import (
+    login_limits,
+    mark_failed_login,
+    password_link_per_address,
+    remember_device,
+)
 from helpdesk.services import accounts
 from helpdesk.services.auth import authenticate
 from helpdesk.web import passwords
@@ -44,7 +49,8 @@ def login():
         else:
             login_user(user)
             accounts.signed_in(db.session, user, realm="staff")
-            return redirect(safe_next(request.args.get("next")) or home_for(user))
+            target = safe_next(request.args.get("next")) or home_for(user)
+            return remember_device(redirect(target), form.email.data)
     return render_template(
         "auth/login.html", form=form
     ), 200 if request.method == "GET" or not form.errors else 422

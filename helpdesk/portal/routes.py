@@ -40,6 +40,7 @@ from helpdesk.ratelimit import (
     mark_failed_login,
     password_link_per_address,
     register_per_address,
+    remember_device,
 )
 from helpdesk.services import accounts, routing
 from helpdesk.services.auth import authenticate
@@ -171,7 +172,8 @@ def login():
         if user is not None and user.role == "customer" and user.client_id == g.client.id:
             login_user(user)
             accounts.signed_in(db.session, user, realm="portal")
-            return redirect(safe_next(request.args.get("next")) or url_for("portal.tickets"))
+            target = safe_next(request.args.get("next")) or url_for("portal.tickets")
+            return remember_device(redirect(target), form.email.data)
         # Same words whether or not the e-mail exists.
         mark_failed_login()
         accounts.failed_sign_in(

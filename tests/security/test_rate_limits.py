@@ -38,18 +38,53 @@ def assert_limited_json(response) -> int:
     return seconds
 
 
-def test_failed_staff_sign_ins_are_limited_per_account(client, factory, limits):
+def test_failed_sign_ins_are_limited_per_account_and_address(client, factory, limits):
     limits(login_account="2/minute")
     acme = factory.client("acme")
     sam = factory.supervisor(acme)
     assert staff_login(client, sam.email).status_code == 200
-    assert staff_login(client, sam.email.upper(), addr="192.0.2.2").status_code == 200
-    assert_limited_page(staff_login(client, sam.email, addr="192.0.2.3"))
-    # Even the right password waits: the account is the thing being guessed.
+    assert staff_login(client, sam.email.upper()).status_code == 200
+    assert_limited_page(staff_login(client, sam.email))
+    # Even the right password waits from there: the account is what is being guessed.
     assert_limited_page(staff_login(client, sam.email, password="pw"))
     # Another account from the same address is not held up by this one.
     other = factory.supervisor(acme)
     assert staff_login(client, other.email, password="pw").status_code == 302
+
+
+def test_a_stranger_cannot_lock_the_owner_out_from_elsewhere(app, factory, limits):
+    limits(login_account="2/minute")
+    sam = factory.supervisor(factory.client("acme"))
+    stranger, owner = app.test_client(), app.test_client()
+    for _ in range(5):
+        staff_login(stranger, sam.email, addr="203.0.113.66")
+    assert_limited_page(staff_login(stranger, sam.email, addr="203.0.113.66"))
+    assert staff_login(owner, sam.email, password="pw", addr="192.0.2.10").status_code == 302
+
+
+def test_guessing_one_account_from_many_addresses_meets_an_account_wide_limit(app, factory, limits):
+    limits(login_account_anywhere="3/minute")
+    sam = factory.supervisor(factory.client("acme"))
+    for n in range(3):
+        assert staff_login(app.test_client(), sam.email, addr=f"203.0.113.{n}").status_code == 200
+    assert_limited_page(staff_login(app.test_client(), sam.email, addr="203.0.113.9"))
+    # A new device of the owner waits too: nothing tells it from the guesser.
+    assert_limited_page(staff_login(app.test_client(), sam.email, password="pw", addr="192.0.2.10"))
+
+
+def test_a_device_that_signed_in_before_passes_the_account_wide_limit(app, factory, limits):
+    limits(login_account_anywhere="3/minute")
+    sam = factory.supervisor(factory.client("acme"))
+    owner = app.test_client()
+    assert staff_login(owner, sam.email, password="pw", addr="192.0.2.10").status_code == 302
+    owner.post("/logout")
+    for n in range(4):
+        staff_login(app.test_client(), sam.email, addr=f"203.0.113.{n}")
+    assert staff_login(owner, sam.email, password="pw", addr="192.0.2.10").status_code == 302
+    # A forged device cookie is just no cookie.
+    forged = app.test_client()
+    forged.set_cookie("hd_device", "W10.forged")
+    assert_limited_page(staff_login(forged, sam.email, password="pw", addr="192.0.2.11"))
 
 
 def test_an_unknown_account_is_limited_the_same_way(client, limits):
