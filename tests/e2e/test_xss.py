@@ -16,6 +16,7 @@ import uuid
 import pytest
 from markupsafe import escape
 
+from helpdesk.domain.text import without_bidi_controls
 from helpdesk.services.tickets import add_message
 from tests.conftest import login
 from tests.e2e.conftest import ROOT
@@ -80,8 +81,8 @@ def test_rendered_pages_escape_every_payload(name, app, factory):
             assert response.status_code == 200, url
             html = response.get_data(as_text=True)
             assert_escaped(html, f"Acme {payload}", url)
-            if "tickets/" in url:
-                assert_escaped(html, f"S {payload}", url)
+            if "tickets/" in url:  # subjects lose bidi overrides at input (domain/text)
+                assert_escaped(html, f"S {without_bidi_controls(payload)}", url)
             if "tickets/" in url and not url.endswith("/sla"):
                 for shown in (f"B {payload}", f"R {payload}", f"C {payload}"):
                     assert_escaped(html, shown, url)
@@ -229,7 +230,7 @@ def test_no_payload_runs_on_portal_agent_and_supervisor_pages(live_server, sign_
     sam.visit(base + "/supervisor/")
     board = sam.visit(base + "/supervisor/tickets")
     for (name, who), ticket_id in tickets.items():
-        subject = f"S {PAYLOADS[name]}"
+        subject = f"S {without_bidi_controls(PAYLOADS[name])}"  # no disguise stored
         assert subject in queue and subject in board
         if who == "kei":
             assert subject in listing
@@ -237,7 +238,7 @@ def test_no_payload_runs_on_portal_agent_and_supervisor_pages(live_server, sign_
         page = ana.visit(f"{base}/agent/tickets/{ticket_id}")
         assert f"B {PAYLOADS[name]}" in page
         if who == "named":
-            assert PAYLOADS[name] in page  # the requester's name
+            assert without_bidi_controls(PAYLOADS[name]) in page  # the requester's name
         assert subject in sam.visit(f"{base}/supervisor/tickets/{ticket_id}")
 
     xavier = Watch(sign_in("xavier"))
