@@ -159,5 +159,7 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The user's password_mark() when the token was issued: a new password ends the token.
+    password_mark: Mapped[str | None] = mapped_column(String(16))
 
     user: Mapped[User] = relationship()

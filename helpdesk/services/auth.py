@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
@@ -14,6 +15,7 @@ from helpdesk.models import STAFF_REALM, ApiToken, Client, User
 from helpdesk.services import audit
 
 TOKEN_LIFETIME = timedelta(days=30)
+TOKENS_PER_USER = 20  # issuing one more revokes the oldest
 # Checked when no user matches so a failed login costs the same either way.
 _DUMMY_HASH = "scrypt:32768:8:1$abcdefghijklmnop$" + "0" * 128
 
@@ -57,7 +59,18 @@ def issue_token(session: Session, user: User, *, now: datetime) -> str:
             token_hash=token_digest(token),
             created_at=now,
             expires_at=now + TOKEN_LIFETIME,
+            password_mark=user.password_mark(),
         )
+    )
+    session.flush()
+    # At most TOKENS_PER_USER at once: the oldest beyond them (and any expired) are revoked.
+    kept = select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.expires_at > now)
+    kept = kept.order_by(ApiToken.created_at.desc(), ApiToken.id.desc()).limit(TOKENS_PER_USER)
+    session.execute(
+        delete(ApiToken).where(
+            ApiToken.user_id == user.id, ApiToken.id.not_in(kept.scalar_subquery())
+        ),
+        execution_options={"synchronize_session": False},
     )
     session.commit()
     return token
@@ -67,6 +80,11 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> User | Non
     """The active user a live API token belongs to."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
     if row is None or row.expires_at <= now or not row.user.active:
+        return None
+    # A password changed or set since (settings, a mailed link, provisioning) ends the token.
+    if row.password_mark is None or not hmac.compare_digest(
+        row.password_mark, row.user.password_mark()
+    ):
         return None
     return row.user
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from helpdesk.models import ApiToken
 from tests.api.helpers import assert_error
+from tests.conftest import api_token
 
 
 def test_valid_credentials_get_a_token_that_authenticates(client, acme):
@@ -133,3 +134,48 @@ def test_the_openapi_document_and_options_need_no_token(client):
     response = client.options("/api/v1/tickets")
     assert response.status_code == 200
     assert {"GET", "POST"} <= set(response.headers["Allow"].replace(" ", "").split(","))
+
+
+def test_a_new_password_ends_every_token_at_once(client, db_session, cheap_password_hashing):
+    from helpdesk.services import accounts, provisioning
+    from tests.conftest import NOW, Factory
+
+    factory = Factory(db_session, NOW)
+    acme = factory.client("acme")
+    kei = factory.customer(acme)
+    headers = api_token(client, kei)
+    assert client.get("/api/v1/tickets", headers=headers).status_code == 200
+
+    accounts.change_password(db_session, kei, current="pw", new="a-new-password", realm="api")
+    assert client.get("/api/v1/tickets", headers=headers).status_code == 401
+
+    headers = api_token(client, kei, "a-new-password")
+    accounts.set_password_from_link(db_session, kei, "from-the-link", realm_name="portal", now=NOW)
+    assert client.get("/api/v1/tickets", headers=headers).status_code == 401
+
+    root = factory.admin(email="root@provider.test")
+    world = {"admins": [{"email": "root@provider.test", "name": "Root", "password": "pass-1-ok"}]}
+    provisioning.provision(db_session, world, now=NOW, force_passwords=True)
+    headers = api_token(client, root, "pass-1-ok")
+    world["admins"][0]["password"] = "pass-2-ok"
+    provisioning.provision(db_session, world, now=NOW)
+    assert client.get("/api/v1/tickets", headers=headers).status_code == 401
+
+
+def test_issuing_more_tokens_than_the_cap_revokes_the_oldest(client, db_session):
+    from sqlalchemy import func, select
+
+    from helpdesk.models import ApiToken
+    from helpdesk.services.auth import TOKENS_PER_USER
+    from tests.conftest import NOW, Factory
+
+    kei = Factory(db_session, NOW).customer(Factory(db_session, NOW).client("acme"))
+    first = api_token(client, kei)
+    for _ in range(TOKENS_PER_USER):
+        last = api_token(client, kei)
+    count = db_session.scalar(
+        select(func.count()).select_from(ApiToken).where(ApiToken.user_id == kei.id)
+    )
+    assert count == TOKENS_PER_USER
+    assert client.get("/api/v1/tickets", headers=first).status_code == 401
+    assert client.get("/api/v1/tickets", headers=last).status_code == 200
