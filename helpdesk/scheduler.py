@@ -67,26 +67,17 @@ def start(app: Flask) -> None:
         due = time.monotonic() + every
         while True:
             socketio.sleep(max(0.0, due - time.monotonic()))
-            late = time.monotonic() - due
-            started = time.monotonic()
             with app.app_context():
-                run_once(late)
-            took = time.monotonic() - started
-            if took > every:
-                log.warning(
-                    "scheduler: a tick took %.1f s, longer than the %.0f s between ticks; "
-                    "the next one starts at once and work waits",
-                    took,
-                    every,
-                )
+                run_once(late=time.monotonic() - due, every=every)
             # Fixed cadence; a tick that overran starts the next at once, never a burst.
             due = max(due + every, time.monotonic())
 
     socketio.start_background_task(loop)
 
 
-def run_once(late: float) -> None:
-    """One tick of the loop, logged with its timing; a failure never stops the next one."""
+def run_once(*, late: float, every: float) -> None:
+    """One tick of the loop, logged with its timing (and when it started late or overran the
+    `every` seconds between ticks); a failure never stops the next one."""
     started = time.monotonic()
     try:
         counts = tick(datetime.now(UTC))
@@ -97,6 +88,13 @@ def run_once(late: float) -> None:
             log.debug("tick in %.0f ms: nothing to do", took * 1000)
         if late > 1.0:
             log.warning("scheduler: a tick started %.1f s late (the process is busy)", late)
+        if took > every:
+            log.warning(
+                "scheduler: a tick took %.1f s, longer than the %.0f s between ticks; "
+                "the next one starts at once and work waits",
+                took,
+                every,
+            )
     except Exception:  # one failed tick must not stop the next
         log.exception("scheduler tick failed")
         db.session.rollback()

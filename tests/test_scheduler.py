@@ -36,14 +36,14 @@ def test_a_tick_that_did_something_is_logged_with_its_timing(app, factory, now, 
     factory.session.commit()
     factory.ticket(client)
     caplog.set_level(logging.DEBUG, logger="helpdesk.scheduler")
-    scheduler.run_once(late=0.0)
+    scheduler.run_once(late=0.0, every=30)
     [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("tick in ")]
     assert "ms:" in line and "'sla_breaches': 2" in line  # first response and resolution
 
 
 def test_a_late_tick_says_so(app, db_session, caplog):
     caplog.set_level(logging.INFO, logger="helpdesk.scheduler")
-    scheduler.run_once(late=12.5)
+    scheduler.run_once(late=12.5, every=30)
     assert any("started 12.5 s late" in r.getMessage() for r in caplog.records)
 
 
@@ -52,5 +52,11 @@ def test_a_failing_tick_is_logged_and_the_next_one_runs(app, db_session, caplog,
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(scheduler, "tick", broken)
-    scheduler.run_once(late=0.0)
+    scheduler.run_once(late=0.0, every=30)
     assert any(r.levelname == "ERROR" and "tick failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_tick_longer_than_the_interval_says_so(app, db_session, caplog):
+    caplog.set_level(logging.INFO, logger="helpdesk.scheduler")
+    scheduler.run_once(late=0.0, every=0.0)
+    assert any("longer than the 0 s between ticks" in r.getMessage() for r in caplog.records)

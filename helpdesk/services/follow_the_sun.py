@@ -32,8 +32,6 @@ from helpdesk.services.routing import (
 )
 
 JOB = "follow_the_sun"
-# Why an owner's open tickets move: each is said on the ticket in the reader's language.
-CAUSES = ("shift_end", "offline", "inactive", "reroute")
 FIRST_WINDOW = timedelta(minutes=1)  # the first run ever looks back this far for shift ends
 PICKUP_BATCH = 200
 PICKUP_SCAN_MAX = 5_000  # waiting tickets looked at per pickup, most urgent first
