@@ -21,6 +21,7 @@ from itsdangerous import BadData, URLSafeSerializer
 
 from helpdesk.errors import error_response, wants_json
 from helpdesk.extensions import limiter
+from helpdesk.security import set_private_cookie
 
 
 def _setting(name: str):
@@ -86,15 +87,7 @@ def remember_device(response: Response, email: str) -> Response:
     """After a successful sign-in: this browser is a known device of the account."""
     account = _digest(email.strip().lower())
     accounts = [account, *(a for a in _known_accounts() if a != account)][:DEVICE_ACCOUNTS_MAX]
-    response.set_cookie(
-        DEVICE_COOKIE,
-        _devices().dumps(accounts),
-        max_age=DEVICE_DAYS * 24 * 3600,
-        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
-        httponly=True,
-        samesite="Lax",
-    )
-    return response
+    return set_private_cookie(response, DEVICE_COOKIE, _devices().dumps(accounts), days=DEVICE_DAYS)
 
 
 def bearer_key() -> str:

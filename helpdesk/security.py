@@ -56,6 +56,20 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def set_private_cookie(response: Response, name: str, value: str, *, days: int) -> Response:
+    """A cookie of this app's own (language, known device): HTTP only, same-site Lax, Secure
+    when the session cookie is; kept for `days`."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=days * 24 * 3600,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 def mark_cookies_secure(response: Response) -> Response:
     """Behind HTTPS (configured, or this request came over it) cookies set by views get Secure,
     such as the language cookie. The session and remember-me cookies are written after this

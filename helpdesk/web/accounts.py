@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import login_user
@@ -10,24 +10,17 @@ from flask_login import login_user
 from helpdesk.extensions import db
 from helpdesk.i18n import LOCALE_COOKIE
 from helpdesk.ratelimit import mark_failed_login
+from helpdesk.security import set_private_cookie
 from helpdesk.services import accounts
 from helpdesk.web.forms import ChangePasswordForm
 from helpdesk.web.settings_form import SettingsForm
 
-COOKIE_MAX_AGE = 365 * 24 * 3600
+COOKIE_DAYS = 365
 
 
 def remember_language(response, code: str):
     """The language cookie, read by the locale selector for visitors and signed-out users."""
-    response.set_cookie(
-        LOCALE_COOKIE,
-        code,
-        max_age=COOKIE_MAX_AGE,
-        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
-        httponly=True,
-        samesite="Lax",
-    )
-    return response
+    return set_private_cookie(response, LOCALE_COOKIE, code, days=COOKIE_DAYS)
 
 
 def settings_page(user, *, endpoint: str, change_endpoint: str):
