@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from helpdesk.auth import bp
 from helpdesk.extensions import db
@@ -13,11 +13,10 @@ from helpdesk.ratelimit import (
     login_limits,
     mark_failed_login,
     password_link_per_address,
-    remember_device,
 )
 from helpdesk.services import accounts
 from helpdesk.services.auth import authenticate
-from helpdesk.web import passwords
+from helpdesk.web import passwords, sign_in
 from helpdesk.web.forms import LoginForm
 from helpdesk.web.navigation import home_for, safe_next
 
@@ -47,10 +46,8 @@ def login():
             accounts.failed_sign_in(db.session, email=form.email.data, realm="staff")
             flash(_("Wrong e-mail or password."), "error")
         else:
-            login_user(user)
-            accounts.signed_in(db.session, user, realm="staff")
             target = safe_next(request.args.get("next")) or home_for(user)
-            return remember_device(redirect(target), form.email.data)
+            return sign_in.finish(user, realm="staff", target=target)
     return render_template(
         "auth/login.html", form=form
     ), 200 if request.method == "GET" or not form.errors else 422

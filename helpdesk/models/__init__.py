@@ -4,6 +4,7 @@ from helpdesk.models.attachments import Attachment
 from helpdesk.models.audit import AUDIT_KINDS, AuditEvent
 from helpdesk.models.mail import OUTBOX_STATES, MailMessageId, OutboundMail
 from helpdesk.models.scheduler import JobLease
+from helpdesk.models.sessions import RecoveryCode, SiteSetting, SocketConnection, UserSession
 from helpdesk.models.sites import Site
 from helpdesk.models.sla import CLOCK_STATES, SlaClock
 from helpdesk.models.tenancy import ESCALATIONS, PRIORITIES, Calendar, Client, SlaTarget
@@ -57,7 +58,11 @@ __all__ = [
     "Message",
     "OUTBOX_STATES",
     "OutboundMail",
+    "RecoveryCode",
+    "SiteSetting",
     "SlaTarget",
+    "SocketConnection",
+    "UserSession",
     "Site",
     "Ticket",
     "TicketEvent",

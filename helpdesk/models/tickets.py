@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.extensions import db
@@ -117,6 +118,10 @@ class Message(db.Model):
     channel: Mapped[str] = mapped_column(String(16))
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An e-mail reply that proved neither the ticket's signed reply address nor the sender's
+    # domain (SPF/DMARC): kept for an agent's review, seen by staff only, until accepted.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    hold_reason: Mapped[str | None] = mapped_column(String(32))
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
     author: Mapped[User | None] = relationship()

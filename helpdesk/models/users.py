@@ -73,6 +73,14 @@ class User(UserMixin, db.Model):
     # password_mark() when provisioning last set the password: if the mark differs now, the
     # person chose their own since, and provisioning keeps it (unless forced).
     provisioned_password_mark: Mapped[str | None] = mapped_column(String(16))
+    # When the person proved they read this mailbox (a confirmation or password link) or an
+    # operator vouched for it (provisioning); a portal account cannot sign in before.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Staff second factor: the TOTP secret (base32), when it was enrolled, and the last time
+    # step accepted (a code works once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     client: Mapped[Client | None] = relationship()
     site: Mapped[Site | None] = relationship()
@@ -161,5 +169,7 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The user's password_mark() when the token was issued: a new password ends the token.
     password_mark: Mapped[str | None] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(80))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

@@ -40,7 +40,6 @@ from helpdesk.ratelimit import (
     mark_failed_login,
     password_link_per_address,
     register_per_address,
-    remember_device,
 )
 from helpdesk.services import accounts, routing
 from helpdesk.services.auth import authenticate
@@ -53,7 +52,7 @@ from helpdesk.services.sla_report import (
     live_clocks_by_ticket,
 )
 from helpdesk.services.tickets import NewTicket, add_message, create_ticket, solve_as_requester
-from helpdesk.web import passwords
+from helpdesk.web import passwords, sign_in
 from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS, LoginForm
 from helpdesk.web.navigation import safe_next
 
@@ -170,10 +169,8 @@ def login():
             db.session, email=form.email.data, password=form.password.data, realm=g.client.id
         )
         if user is not None and user.role == "customer" and user.client_id == g.client.id:
-            login_user(user)
-            accounts.signed_in(db.session, user, realm="portal")
             target = safe_next(request.args.get("next")) or url_for("portal.tickets")
-            return remember_device(redirect(target), form.email.data)
+            return sign_in.finish(user, realm="portal", target=target)
         # Same words whether or not the e-mail exists.
         mark_failed_login()
         accounts.failed_sign_in(

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 
 from flask import current_app, flash, redirect, render_template
 from flask_babel import gettext as _
-from flask_login import login_user
 
 from helpdesk import password_tokens
 from helpdesk.extensions import db
 from helpdesk.models import User
 from helpdesk.services import accounts
+from helpdesk.web import sign_in
 from helpdesk.web.forms import NewPasswordForm, PasswordLinkForm
 
 TOKEN_MAX = 400  # a genuine token is about 80 characters
@@ -62,8 +62,7 @@ def set_page(token: str, *, realm: int, realm_name: str, ask_url: str, home: Cal
         accounts.set_password_from_link(
             db.session, user, form.password.data, realm_name=realm_name, now=now
         )
-        login_user(user)
         flash(_("Your password is set, and you are signed in."), "success")
-        return redirect(home(user))
+        return sign_in.finish(user, realm=realm_name, target=home(user))
     status = 422 if form.errors else 200
     return render_template("auth/set_password.html", form=form, user=user), status

@@ -59,7 +59,7 @@ def test_a_customer_filed_by_email_sets_a_password_by_link_and_is_signed_in(
     db_session.expire_all()
     assert db_session.get(User, filed_by_email.id).check_password("correct horse")
     kinds = db_session.scalars(select(AuditEvent.kind).order_by(AuditEvent.id)).all()
-    assert kinds == ["password_reset_requested", "password_set"]
+    assert kinds == ["password_reset_requested", "password_set", "login"]
 
 
 def test_asking_for_an_unknown_address_answers_the_same_and_mails_nothing(
