@@ -89,10 +89,16 @@ class Config:
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     # A password link works this long, and once.
     PASSWORD_LINK_MINUTES = int(os.environ.get("PASSWORD_LINK_MINUTES", "60"))
+    # How long the link that confirms a portal registration's e-mail address works (once).
+    CONFIRM_LINK_HOURS = int(os.environ.get("CONFIRM_LINK_HOURS", "48"))
     # A queued mail still unsent after this many hours is marked failed (and logged).
     MAIL_GIVE_UP_HOURS = float(os.environ.get("MAIL_GIVE_UP_HOURS", "48"))
     # Inbound: larger mail is refused at the SMTP DATA stage with 552.
     MAIL_MAX_BYTES = int(os.environ.get("MAIL_MAX_BYTES", 25 * 1024 * 1024))
+    # The authserv-id our receiving relay writes in Authentication-Results: a reply whose
+    # top-most header with this id says DMARC (or aligned SPF) passed proves its sender.
+    # Empty: no such header is trusted, and only the signed reply address proves a reply.
+    MAIL_AUTHSERV_ID = os.environ.get("MAIL_AUTHSERV_ID", "").strip()
     ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
     ATTACHMENTS_PER_MESSAGE_MAX_BYTES = int(
         os.environ.get("ATTACHMENTS_PER_MESSAGE_MAX_BYTES", 20 * 1024 * 1024)
@@ -142,6 +148,8 @@ class Config:
     SCHEDULER_TICK_SECONDS = float(os.environ.get("SCHEDULER_TICK_SECONDS", "30"))
     # An online agent with no page or socket activity for this long becomes away.
     AGENT_IDLE_MINUTES = float(os.environ.get("AGENT_IDLE_MINUTES", "15"))
+    # A browser whose owner ticked "remember this device" skips the second factor this long.
+    SECOND_FACTOR_REMEMBER_DAYS = int(os.environ.get("SECOND_FACTOR_REMEMBER_DAYS", "30"))
 
     @classmethod
     def resolve(cls) -> dict:

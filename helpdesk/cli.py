@@ -1,4 +1,5 @@
-"""Flask CLI commands: provision, demo, sla tick, routing tick, audit list (and mail's group)."""
+"""Flask CLI commands: provision, demo, sla tick, routing tick, audit list, users
+reset-second-factor (and mail's group)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from sqlalchemy import select
 from helpdesk import scheduler
 from helpdesk.extensions import db
 from helpdesk.mail.commands import mail_group
-from helpdesk.models import Client, User
+from helpdesk.models import STAFF_REALM, Client, User
 from helpdesk.models.audit import AUDIT_KINDS
-from helpdesk.services import audit
+from helpdesk.services import audit, second_factor
 from helpdesk.services.demo import load_demo
 from helpdesk.services.provisioning import ProvisioningError, provision_file
 
@@ -28,6 +29,7 @@ DEMO_FILE = Path(__file__).parent / "demo" / "demo.yaml"
 sla_group = AppGroup("sla", help="SLA clocks.")
 routing_group = AppGroup("routing", help="Follow-the-sun routing.")
 audit_group = AppGroup("audit", help="The audit log (read-only: events are only ever added).")
+users_group = AppGroup("users", help="People's accounts.")
 
 
 @click.command("provision")
@@ -130,6 +132,23 @@ def audit_list(since, kind, client_slug, limit) -> None:
         click.echo(audit_line(row, emails.get(row.actor_id), slugs.get(row.client_id)))
 
 
+@users_group.command("reset-second-factor")
+@click.argument("email")
+def reset_second_factor(email: str) -> None:
+    """Clear a staff member's second factor and recovery codes (audited; they set it up again)."""
+    user = db.session.scalar(
+        select(User).where(User.email == email.strip().lower(), User.realm == STAFF_REALM)
+    )
+    if user is None:
+        click.echo(f"error: no staff member with the e-mail {email!r}", err=True)
+        sys.exit(1)
+    had = second_factor.reset(db.session, user, actor=None, now=datetime.now(UTC), via="cli")
+    if had:
+        click.echo(f"reset the second factor of {user.email}: they set it up again to sign in")
+    else:
+        click.echo(f"{user.email} has no second factor: nothing to reset")
+
+
 def audit_line(row, actor_email: str | None, client_slug: str | None) -> str:
     """One audit event as a line: time, kind, who, which client, from where, details."""
     parts = [row.at.strftime("%Y-%m-%dT%H:%M:%SZ"), row.kind]
@@ -144,6 +163,14 @@ def audit_line(row, actor_email: str | None, client_slug: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
-    commands = (provision_command, demo_command, mail_group, sla_group, routing_group, audit_group)
+    commands = (
+        provision_command,
+        demo_command,
+        mail_group,
+        sla_group,
+        routing_group,
+        audit_group,
+        users_group,
+    )
     for command in commands:
         app.cli.add_command(command)

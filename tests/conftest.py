@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import flask_babel
 import pytest
 from flask import g, request_started
-from sqlalchemy import text
+from sqlalchemy import select, text
 from werkzeug.security import generate_password_hash
 
 from config import TestConfig
@@ -27,6 +27,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.models import users as users_module
+from helpdesk.services import second_factor
 from helpdesk.services.auth import token_digest
 from helpdesk.services.tickets import NewTicket, create_ticket
 
@@ -34,6 +35,8 @@ NOW = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)  # a Monday
 # Hashed once with few rounds: real scrypt per factory user would dominate the suite's time.
 CHEAP_HASH = "pbkdf2:sha256:1000"
 _PASSWORD_HASHES = {"pw": generate_password_hash("pw", method=CHEAP_HASH)}
+# The TOTP secret of staff the factory enrols: admins by default, as the site's rule wants.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def _test_database_url(tmp_path_factory) -> str:
@@ -154,6 +157,7 @@ class Factory:
 
     def _user(self, role: str, *, client=None, email=None, password="pw", **kw) -> User:
         n = next(self._seq)
+        kw.setdefault("email_confirmed_at", datetime.now(UTC))  # as provisioning does
         user = User(
             role=role,
             email=email or f"{role}{n}@example.test",
@@ -175,7 +179,11 @@ class Factory:
     def supervisor(self, client: Client, **kw) -> User:
         return self._user("supervisor", client=client, **kw)
 
-    def admin(self, **kw) -> User:
+    def admin(self, *, second_factor: bool = True, **kw) -> User:
+        """An admin; with a second factor enrolled (TOTP_SECRET) unless told otherwise."""
+        if second_factor:
+            kw.setdefault("totp_secret", TOTP_SECRET)
+            kw.setdefault("totp_enabled_at", self.now)
         return self._user("admin", **kw)
 
     def agent(self, clients=(), *, languages=("en",), skills=(), **kw) -> User:
@@ -234,16 +242,35 @@ def factory(db_session, now):
     return Factory(db_session, now)
 
 
+def second_factor_code(user: User) -> str:
+    """A code the server takes now for an enrolled user. A time step works once, so a second
+    sign-in within the same 30 seconds sends the next step's code (one step of skew passes)."""
+    now = datetime.now(UTC)
+    last = db.session.scalar(select(User.totp_last_step).where(User.id == user.id))
+    step = max(second_factor.current_step(now), (last or 0) + 1)
+    assert step <= second_factor.current_step(now) + 1, "3 sign-ins of one user in 30 s"
+    return second_factor.code_at(user.totp_secret, step)
+
+
 def login(http, user: User, password: str = "pw"):
-    """Sign in through the real form: the client's portal for customers, /login for staff."""
+    """Sign in through the real form: the client's portal for customers, /login for staff
+    (and its second step with a code from the app for staff with a second factor)."""
     url = f"/c/{user.client.slug}/login" if user.role == "customer" else "/login"
     response = http.post(url, data={"email": user.email, "password": password})
     assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+    if response.headers["Location"].endswith("/login/second-factor"):
+        response = http.post(
+            "/login/second-factor", data={"email": user.email, "code": second_factor_code(user)}
+        )
+        assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
     return response
 
 
 def api_token(http, user: User, password: str = "pw") -> dict:
     """Authorization headers carrying a fresh user token."""
-    response = http.post("/api/v1/auth/token", json={"email": user.email, "password": password})
+    body = {"email": user.email, "password": password}
+    if second_factor.enrolled(user):
+        body["code"] = second_factor_code(user)
+    response = http.post("/api/v1/auth/token", json=body)
     assert response.status_code == 200, response.get_json()
     return {"Authorization": f"Bearer {response.get_json()['token']}"}

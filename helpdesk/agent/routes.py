@@ -1,6 +1,7 @@
 """Agent pages: the live queue (my tickets, waiting for me, all), one ticket's workspace
-(thread, reply, status, take or reassign it, its routing), presence and the ticket's SLA
-timeline. Template filters live in `filters`, the coverage page in `coverage_page`."""
+(thread, reply, status, take or reassign it, its routing, e-mail replies held for review),
+presence and the ticket's SLA timeline. Template filters live in `filters`, the coverage
+page in `coverage_page`."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from helpdesk.agent.queues import view_clause, view_counts
 from helpdesk.domain.routing import CalendarMemo
 from helpdesk.extensions import db
 from helpdesk.models import ID_MAX, Ticket, User
-from helpdesk.services import follow_the_sun, routing
+from helpdesk.services import follow_the_sun, held_replies, routing
 from helpdesk.services.errors import Conflict, ServiceError
 from helpdesk.services.scope import visible_clients, visible_tickets
 from helpdesk.services.sla_report import (
@@ -342,6 +343,7 @@ def ticket(ticket_id: int):
         "agent/ticket.html",
         ticket=ticket,
         messages=thread_of(ticket, internal=True),
+        held_replies=held_replies.waiting(db.session, ticket),
         events=events,
         user_names=names,
         site_names=site_names,
@@ -355,6 +357,42 @@ def ticket(ticket_id: int):
         assignee_view=next((a for a in agents if a["id"] == ticket.assignee_id), None),
         seen_up_to=read_by_requester(ticket),
     ), status
+
+
+HELD = f"/tickets/<int(max={ID_MAX}):ticket_id>/held/<int(max={ID_MAX}):message_id>"
+
+
+@bp.route(f"{HELD}/accept", methods=["POST"])
+@roles_required("agent")
+def accept_held_reply(ticket_id: int, message_id: int):
+    """Accept a held e-mail reply as the customer's: it joins the thread as if just arrived."""
+    ticket = visible_ticket_or_404(current_user, ticket_id)
+    try:
+        held_replies.accept(
+            db.session,
+            ticket=ticket,
+            message_id=message_id,
+            actor=current_user,
+            now=datetime.now(UTC),
+        )
+    except Conflict as exc:  # the ticket was closed meanwhile
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("agent.ticket", ticket_id=ticket.id))
+    flash(_("The e-mail was added as %(name)s's reply.", name=ticket.requester.name), "success")
+    return redirect(url_for("agent.ticket", ticket_id=ticket.id, _anchor="latest"))
+
+
+@bp.route(f"{HELD}/discard", methods=["POST"])
+@roles_required("agent")
+def discard_held_reply(ticket_id: int, message_id: int):
+    """Discard a held e-mail reply: it stays out of the thread, its original kept."""
+    ticket = visible_ticket_or_404(current_user, ticket_id)
+    held_replies.discard(
+        db.session, ticket=ticket, message_id=message_id, actor=current_user, now=datetime.now(UTC)
+    )
+    flash(_("The held e-mail was discarded."), "success")
+    return redirect(url_for("agent.ticket", ticket_id=ticket.id))
 
 
 @bp.route(f"/tickets/<int(max={ID_MAX}):ticket_id>/sla")

@@ -18,7 +18,7 @@ from helpdesk.models import Client
 from helpdesk.ratelimit import login_limits, mark_failed_login
 from helpdesk.schemas import Token, TokenRequest
 from helpdesk.serializers import iso
-from helpdesk.services import accounts, follow_the_sun
+from helpdesk.services import accounts, follow_the_sun, second_factor, sessions
 from helpdesk.services.auth import TOKEN_LIFETIME, authenticate, issue_token
 
 NO_REALM = -1  # matches no user, so an unknown client slug costs a password check too
@@ -59,6 +59,8 @@ def authenticate_request():
         return _unauthorized(
             "unauthorized", _("The token is invalid or has expired."), invalid_token=True
         )
+    if g.principal.token is not None:
+        sessions.token_used(db.session, g.principal.token, now=now)  # at most once a minute
     if g.principal.user is not None and g.principal.user.role == "agent":
         # A program working as an agent is active too (idle agents become away).
         follow_the_sun.touch(db.session, g.principal.user, now=now)
@@ -70,11 +72,16 @@ def authenticate_request():
 @login_limits
 @operation(
     summary="Exchange e-mail and password for a user token.",
-    description="Failure is 401 `invalid_credentials`, whether or not the e-mail exists. "
-    "Failed attempts are limited per e-mail and per address (429 with `Retry-After`).",
+    description="Failure is 401 `invalid_credentials`, whether or not the e-mail exists; "
+    "403 `email_unconfirmed` for a portal registration whose address is not confirmed yet. "
+    "Failed attempts are limited per e-mail and per address (429 with `Retry-After`). "
+    "Staff with a second factor, or whom the site requires to have one, also send `code` (a "
+    "current code from their authenticator app, or one of their recovery codes): without it "
+    "the answer is 401 `second_factor_required` (also while they have not set one up yet, at "
+    "/settings/security), with a wrong or reused one 401 `invalid_second_factor`.",
     body=TokenRequest,
     responses={200: Token},
-    errors=(401, 429),
+    errors=(401, 403, 429),
 )
 def create_token():
     """Sign in with e-mail and password (optionally as one client's customer)."""
@@ -95,6 +102,40 @@ def create_token():
         return _unauthorized(
             "invalid_credentials", _("Wrong e-mail or password."), invalid_token=False
         )
+    if accounts.is_pending_registration(user):
+        response, status = error_response(
+            403,
+            "email_unconfirmed",
+            _("Confirm your e-mail address first: open the link we mailed to you."),
+        )
+        return response, status
     now = datetime.now(UTC)
-    token = issue_token(db.session, user, now=now)
+    refused = _second_factor_refusal(user, data.code, now=now)
+    if refused is not None:
+        return refused
+    token = issue_token(db.session, user, now=now, name=data.name)
     return jsonify(token=token, expires_at=iso(now + TOKEN_LIFETIME))
+
+
+def _second_factor_refusal(user, code: str | None, *, now: datetime):
+    """None when the user needs no second factor or `code` passes; else the 401 to answer."""
+    if not second_factor.asked_of(db.session, user):
+        return None
+    if not second_factor.enrolled(user):
+        return _unauthorized(
+            "second_factor_required",
+            _("Set up a second factor at /settings/security first, then send its code."),
+            invalid_token=False,
+        )
+    if not code:
+        return _unauthorized(
+            "second_factor_required",
+            _("Send `code`: a code from your authenticator app or a recovery code."),
+            invalid_token=False,
+        )
+    try:
+        second_factor.verify(db.session, user, code, now=now, via="api")
+    except second_factor.WrongCode as exc:
+        mark_failed_login()
+        return _unauthorized("invalid_second_factor", exc.message, invalid_token=False)
+    return None

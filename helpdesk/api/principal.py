@@ -9,8 +9,8 @@ from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from helpdesk.models import Client, User
-from helpdesk.services.auth import client_for_intake_token, user_for_token
+from helpdesk.models import ApiToken, Client, User
+from helpdesk.services.auth import client_for_intake_token, token_for
 from helpdesk.services.errors import Forbidden
 
 TOKEN_MAX = 512
@@ -23,6 +23,7 @@ class Principal:
 
     client: Client | None = None
     user: User | None = None
+    token: ApiToken | None = None  # the user token's row (its last use is noted)
 
     @property
     def key(self) -> str:
@@ -62,8 +63,8 @@ def resolve(session: Session, token: str, *, now: datetime) -> Principal | None:
         return Principal(client=client) if client is not None else None
 
     def as_user() -> Principal | None:
-        user = user_for_token(session, token, now=now)
-        return Principal(user=user) if user is not None else None
+        row = token_for(session, token, now=now)
+        return Principal(user=row.user, token=row) if row is not None else None
 
     # Both kinds are always tried; the prefix of issued user tokens only picks the likely one first.
     first, second = (

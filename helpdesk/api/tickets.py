@@ -36,7 +36,12 @@ from helpdesk.schemas import Ticket as TicketSchema
 from helpdesk.serializers import message_json, ticket_json
 from helpdesk.services import intake
 from helpdesk.services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
-from helpdesk.services.scope import get_visible_client, get_visible_ticket, is_staff_of
+from helpdesk.services.scope import (
+    get_visible_client,
+    get_visible_ticket,
+    is_staff_of,
+    thread_visibility,
+)
 from helpdesk.services.scope import visible_tickets as visible_tickets_query
 from helpdesk.services.tickets import (
     NewTicket,
@@ -243,12 +248,10 @@ def get_ticket(ticket_id: str):
     ticket = _load_ticket(user, ticket_id)
     stmt = (
         select(Message)
-        .where(Message.ticket_id == ticket.id)
+        .where(Message.ticket_id == ticket.id, thread_visibility(staff=is_staff_of(user, ticket)))
         .order_by(Message.id)
         .options(selectinload(Message.author))
     )
-    if not is_staff_of(user, ticket):
-        stmt = stmt.where(Message.internal.is_(False))
     body = ticket_json(ticket)
     body["messages"] = [message_json(m) for m in db.session.scalars(stmt)]
     return jsonify(body)

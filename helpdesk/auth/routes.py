@@ -16,7 +16,8 @@ from helpdesk.ratelimit import (
 )
 from helpdesk.services import accounts
 from helpdesk.services.auth import authenticate
-from helpdesk.web import passwords, sign_in
+from helpdesk.web import browser_session, passwords, sign_in
+from helpdesk.web import second_factor as factor_pages
 from helpdesk.web.forms import LoginForm
 from helpdesk.web.navigation import home_for, safe_next
 
@@ -53,6 +54,20 @@ def login():
     ), 200 if request.method == "GET" or not form.errors else 422
 
 
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+@login_limits
+def second_factor():
+    """The second step of a staff sign-in: a code from the app or a recovery code."""
+    return factor_pages.sign_in_code_page()
+
+
+@bp.route("/login/second-factor/enrol", methods=["GET", "POST"])
+@login_limits
+def second_factor_enrol():
+    """A staff member the site requires to have a second factor sets one up to sign in."""
+    return factor_pages.sign_in_enrol_page()
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @password_link_per_address
 def password_link():
@@ -86,7 +101,14 @@ def logout():
     if request.method == "GET":
         return render_template("auth/logout.html")
     # An online agent becomes away, not offline: open tickets stay until the shift ends.
-    accounts.signing_out(db.session, current_user, realm="staff", now=datetime.now(UTC))
+    accounts.signing_out(
+        db.session,
+        current_user._get_current_object(),
+        realm="staff",
+        now=datetime.now(UTC),
+        session_key=browser_session.current_key(),
+    )
     logout_user()
+    browser_session.forget()
     flash(_("You are signed out."), "success")
     return redirect(url_for("auth.login"))

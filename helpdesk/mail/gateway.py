@@ -1,6 +1,7 @@
 """The inbound SMTP gateway (aiosmtpd): refuses unknown recipients, files the rest.
 
-RCPT TO is checked against the clients' `inbound_email` addresses (550 5.1.1 otherwise);
+RCPT TO is checked against the clients' `inbound_email` addresses, also with a ticket's reply
+tag in the local part (550 5.1.1 otherwise);
 mail over MAIL_MAX_BYTES is refused by aiosmtpd at DATA time (552). Each accepted mail is
 filed by helpdesk.services.mail_intake in a worker thread with its own app context, so the
 asyncio loop keeps answering other connections meanwhile.
@@ -64,17 +65,20 @@ class Gateway:
     def _deliver(self, raw: bytes, mail_from: str | None, rcpt_tos: list[str]) -> str:
         settings = settings_from(self.app)
         reply = "554 5.5.1 No valid recipients"
-        seen: set[int] = set()
+        # Each client once, with every RCPT TO that reached it (a reply tag may be among them).
+        by_client: dict[int, tuple] = {}
         for address in rcpt_tos:
             client = intake.client_for_address(db.session, address)
-            if client is None or client.id in seen:
-                continue
-            seen.add(client.id)
+            if client is not None:
+                _client, addresses = by_client.setdefault(client.id, (client, []))
+                addresses.append(address)
+        for client, addresses in by_client.values():
             outcome = intake.receive(
                 db.session,
                 client=client,
                 raw=raw,
                 envelope_from=mail_from,
+                envelope_to=tuple(addresses),
                 now=datetime.now(UTC),
                 settings=settings,
             )
@@ -94,6 +98,8 @@ def settings_from(app: Flask) -> intake.Settings:
             per_message=config["ATTACHMENTS_PER_MESSAGE_MAX_BYTES"],
         ),
         languages=tuple(config["LANGUAGES"]),
+        reply_secret=config["SECRET_KEY"],
+        authserv_id=config.get("MAIL_AUTHSERV_ID") or "",
     )
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 
 import nh3
 
@@ -67,6 +67,11 @@ class ParsedMail:
     text: str
     attachments: list[Part] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    # Where the mail says it went (To, Cc, Delivered-To, X-Original-To): a reply proves its
+    # sender by being addressed to a ticket's signed reply address (domain.reply_tags).
+    recipients: list[str] = field(default_factory=list)
+    # Authentication-Results values, top-most first (mail.authresults decides which count).
+    auth_results: list[str] = field(default_factory=list)
 
 
 def parse(raw: bytes) -> ParsedMail:
@@ -91,6 +96,8 @@ def parse(raw: bytes) -> ParsedMail:
         text=normalize_text(text),
         attachments=list(_attachments(msg, body_part)),
         defects=defects,
+        recipients=recipients(msg),
+        auth_results=_all_headers(msg, "Authentication-Results"),
     )
 
 
@@ -206,6 +213,24 @@ def _header(msg: EmailMessage, name: str) -> str:
         raw = dict(msg.raw_items()).get(name)
         value = str(raw) if raw is not None else None
     return str(value) if value is not None else ""
+
+
+RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
+
+
+def recipients(msg: EmailMessage) -> list[str]:
+    """The addresses of the headers that say where the mail was delivered, in order."""
+    values = [v for name in RECIPIENT_HEADERS for v in _all_headers(msg, name)]
+    return [addr.strip() for _name, addr in getaddresses(values) if "@" in addr]
+
+
+def _all_headers(msg: EmailMessage, name: str) -> list[str]:
+    # Every occurrence, top first; one the policy cannot parse is read as plain text.
+    found = []
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            found.append(" ".join(str(value).split()))
+    return found
 
 
 def _first_language(value: str) -> str | None:

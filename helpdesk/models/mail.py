@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from helpdesk.models.users import User
 
 OUTBOX_STATES = ("queued", "sent", "logged", "failed", "skipped")  # skipped: demo history
-OUTBOX_KINDS = ("ack", "reply", "solved", "password")
+OUTBOX_KINDS = ("ack", "reply", "solved", "password", "confirm")
 MESSAGE_ID_MAX = 250
 
 
@@ -44,7 +44,7 @@ class MailMessageId(db.Model):
 
 class OutboundMail(db.Model):
     """A mail the scheduler delivers: to a customer about their ticket (queued with the ticket
-    change), or a password link to any user (`password`: `user` set, no ticket)."""
+    change), or an account link to a user (`password`, `confirm`: `user` set, no ticket)."""
 
     __tablename__ = "outbound_mail"
     __table_args__ = (Index("ix_outbound_mail_status_next", "status", "next_attempt_at"),)

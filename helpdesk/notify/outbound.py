@@ -24,6 +24,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from helpdesk.domain.reply_tags import tagged_address
 from helpdesk.i18n import is_timezone, normalize_locale
 from helpdesk.models import MailMessageId, Message, OutboundMail, Ticket, TicketEvent, User
 from helpdesk.notify import smtp
@@ -152,8 +153,8 @@ def format_when(value: datetime, *, locale: str, zone: str) -> str:
 
 def render(session: Session, mail: OutboundMail) -> EmailMessage:
     """The complete e-mail for a queued mail, in the customer's language and zone."""
-    if mail.kind == "password":
-        return render_password_link(mail)
+    if mail.kind in ("password", "confirm"):
+        return render_account_link(mail)
     config = current_app.config
     ticket, customer = mail.ticket, mail.ticket.requester
     client = ticket.client
@@ -176,9 +177,7 @@ def render(session: Session, mail: OutboundMail) -> EmailMessage:
         )
     headers = {}
     if client.inbound_email:
-        headers["Reply-To"] = Address(
-            display_name=header_text(team), addr_spec=client.inbound_email
-        )
+        headers["Reply-To"] = reply_to(ticket, customer, team)
     earlier = thread_ids(session, ticket, before=mail.message_id_header)
     if earlier:
         headers["In-Reply-To"] = f"<{earlier[-1]}>"
@@ -189,8 +188,21 @@ def render(session: Session, mail: OutboundMail) -> EmailMessage:
     return _compose(mail, subject, team, customer.name, body, locale, headers)
 
 
-def render_password_link(mail: OutboundMail) -> EmailMessage:
-    """The mail with a link that sets the user's password, in their language."""
+def reply_to(ticket: Ticket, customer: User, team: str) -> Address:
+    """The ticket's signed reply address for this customer: answering it proves the reply
+    (domain.reply_tags; services.mail_intake checks it)."""
+    address = tagged_address(
+        ticket.client.inbound_email,
+        secret=current_app.config["SECRET_KEY"],
+        ticket_id=ticket.id,
+        user_id=customer.id,
+    )
+    return Address(display_name=header_text(team), addr_spec=address)
+
+
+def render_account_link(mail: OutboundMail) -> EmailMessage:
+    """The mail with a link that sets the user's password or confirms their address, in
+    their language."""
     config = current_app.config
     user, client = mail.user, mail.user.client
     locale = first_language(
@@ -198,12 +210,17 @@ def render_password_link(mail: OutboundMail) -> EmailMessage:
     )
     with force_locale(locale):
         team = _team(client)
-        subject = gettext("Set your password")
+        if mail.kind == "confirm":
+            subject = gettext("Confirm your e-mail address")
+        else:
+            subject = gettext("Set your password")
         body = render_template(
-            "mail/password.txt",
+            f"mail/{mail.kind}.txt",
             user=user,
-            link=link_for(user, asked_at=mail.created_at),
+            client=client,
+            link=link_for(user, asked_at=mail.created_at, kind=mail.kind),
             minutes=config["PASSWORD_LINK_MINUTES"],
+            hours=config["CONFIRM_LINK_HOURS"],
             team=team,
         )
     headers = {"Auto-Submitted": "auto-generated"}

@@ -1,10 +1,11 @@
-"""Portal forms: registration, new ticket, reply, chat."""
+"""Portal forms: registration and its confirmation, new ticket, reply, chat."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     EmailField,
+    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
@@ -35,6 +36,14 @@ class RegisterForm(Form):
         filters=[normalize_email],
     )
     password = new_password_field(_l("Password"))
+
+
+class ConfirmForm(Form):
+    """Confirming a registration from its mailed link: the password chosen at registration."""
+
+    password = PasswordField(
+        _l("The password you chose"), validators=[DataRequired(), Length(max=1024)]
+    )
 
 
 class NewTicketForm(Form):

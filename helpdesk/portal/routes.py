@@ -9,7 +9,7 @@ from functools import wraps
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -27,6 +27,7 @@ from helpdesk.models import (
     agent_clients,
 )
 from helpdesk.portal import bp
+from helpdesk.portal.confirm import remember_pending
 from helpdesk.portal.forms import (
     ChatStartForm,
     NewTicketForm,
@@ -52,7 +53,7 @@ from helpdesk.services.sla_report import (
     live_clocks_by_ticket,
 )
 from helpdesk.services.tickets import NewTicket, add_message, create_ticket, solve_as_requester
-from helpdesk.web import passwords, sign_in
+from helpdesk.web import browser_session, passwords, sign_in
 from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS, LoginForm
 from helpdesk.web.navigation import safe_next
 
@@ -89,6 +90,7 @@ def portal_customer() -> User | None:
         and user.is_authenticated
         and user.role == "customer"
         and user.client_id == client.id
+        and user.email_confirmed_at is not None
     ):
         # The user itself, not the current_user proxy: services store it on events, and
         # login_user (a password change) must not be handed a proxy of itself.
@@ -168,6 +170,16 @@ def login():
         user = authenticate(
             db.session, email=form.email.data, password=form.password.data, realm=g.client.id
         )
+        if user is not None and user.role == "customer" and accounts.is_pending_registration(user):
+            # The password is right, but the address is not proven yet: say what to do.
+            remember_pending(user.email)
+            form.form_errors.append(
+                _(
+                    "Your e-mail address is not confirmed yet. Open the link we mailed to you, "
+                    "or ask for a new one."
+                )
+            )
+            return render_template("portal/login.html", form=form, unconfirmed=True), 403
         if user is not None and user.role == "customer" and user.client_id == g.client.id:
             target = safe_next(request.args.get("next")) or url_for("portal.tickets")
             return sign_in.finish(user, realm="portal", target=target)
@@ -185,7 +197,7 @@ def login():
 @bp.route("/register", methods=["GET", "POST"])
 @register_per_address
 def register():
-    """Create a customer account for this client and sign it in."""
+    """Create a customer account for this client; it signs in once its address is confirmed."""
     if portal_customer() is not None:
         return redirect(url_for("portal.tickets"))
     form = RegisterForm()
@@ -207,9 +219,17 @@ def register():
         except accounts.EmailTaken:
             form.email.errors.append(taken)
         else:
-            login_user(user)
-            flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
-            return redirect(safe_next(request.args.get("next")) or url_for("portal.new_ticket"))
+            remember_pending(user.email)
+            flash(
+                _(
+                    "Almost done, %(name)s: we mailed a link to %(email)s. Open it to confirm "
+                    "the address and sign in.",
+                    name=user.name,
+                    email=user.email,
+                ),
+                "success",
+            )
+            return redirect(url_for("portal.confirm_sent"))
     status = 422 if form.errors else 200
     return render_template("portal/register.html", form=form), status
 
@@ -240,11 +260,21 @@ def set_password(token: str):
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out and return to this portal's home."""
-    customer = portal_customer()
-    if customer is not None:
-        accounts.signing_out(db.session, customer, realm="portal", now=datetime.now(UTC))
+    """Sign out (whoever this browser is signed in as) and return to this portal's home.
+
+    The browser's session record ends, so a copy of its cookie opens nothing.
+    """
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    if user is not None:
+        accounts.signing_out(
+            db.session,
+            user,
+            realm="portal",
+            now=datetime.now(UTC),
+            session_key=browser_session.current_key(),
+        )
     logout_user()
+    browser_session.forget()
     flash(_("You are signed out."), "info")
     return redirect(url_for("portal.home"))
 

@@ -1,4 +1,9 @@
-"""Who is on a socket: authenticated once at connect, looked up again for each event."""
+"""Who is on a socket: authenticated once at connect, looked up again for each event.
+
+A socket lives on what it was opened with, a browser's session record or an API token:
+every event checks that it is still live (the chat fast path inside its one SELECT), so a
+socket whose disconnect was missed is refused and closed at its next event.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,22 @@ from typing import Any
 from flask import session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Select, and_, bindparam, exists, select
 
 from helpdesk.extensions import db
-from helpdesk.models import ID_MAX, Message, Ticket, User
-from helpdesk.services.auth import user_for_token
+from helpdesk.models import ID_MAX, ApiToken, Message, Ticket, User, UserSession
+from helpdesk.services import sessions
+from helpdesk.services.auth import token_for
 from helpdesk.services.scope import get_visible_ticket, is_staff_of, ticket_visibility
+from helpdesk.web import browser_session
 
 SESSION_KEY = "socket_user_id"
 SCOPE_KEY = "socket_user_scope"
+GRANT_KEY = "socket_grant"  # [session record id, API token id]: what the socket was opened with
+
+
+class SignedOut(Exception):
+    """The socket's session record or token has ended: refuse the event, close the socket."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,8 @@ class Scope:
     serves_all_clients: bool
     is_authenticated: bool = True
     active: bool = True
+    session_id: Any = None  # the socket lives while this session record
+    token_id: Any = None  # or this API token does
 
     @classmethod
     def of(cls, user: User) -> Scope:
@@ -54,23 +68,48 @@ def _remember(user: User) -> None:
     session[SCOPE_KEY] = [user.role, user.client_id, bool(user.serves_all_clients)]
 
 
-def authenticate(auth: object) -> User:
-    """The user of a new connection (session cookie or `auth={"token"}`), else refuse it."""
-    user = None
+def authenticate(auth: object) -> tuple[User, int | None, int | None]:
+    """The user of a new connection (session cookie or `auth={"token"}`) and the session
+    record or token it lives on; else refuse it."""
+    user, session_id, token_id = None, None, None
     if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"]:
         if len(auth["token"]) <= 512:
-            user = user_for_token(db.session, auth["token"], now=datetime.now(UTC))
+            row = token_for(db.session, auth["token"], now=datetime.now(UTC))
+            if row is not None:
+                user, token_id = row.user, row.id
     elif current_user.is_authenticated:
-        user = current_user._get_current_object()
+        # The user loader accepted the cookie only with a live session record.
+        record = browser_session.current_record()
+        if record is not None:
+            user, session_id = current_user._get_current_object(), record.id
     if user is None or not user.active:
         raise ConnectionRefusedError("unauthorized")
-    # The socket has its own copy of the session: remember who connected.
+    # The socket has its own copy of the session: remember who connected, and on what.
     _remember(user)
-    return user
+    session[GRANT_KEY] = [session_id, token_id]
+    return user, session_id, token_id
+
+
+def _grant() -> tuple[int | None, int | None] | None:
+    grant = session.get(GRANT_KEY)
+    if not isinstance(grant, list) or len(grant) != 2 or grant == [None, None]:
+        return None
+    return grant[0], grant[1]
+
+
+def require_live() -> None:
+    """Raise SignedOut unless the socket's session record or token is still live."""
+    grant = _grant()
+    if grant is None or not sessions.grant_live(
+        db.session, session_id=grant[0], token_id=grant[1], now=datetime.now(UTC)
+    ):
+        raise SignedOut
 
 
 def socket_user() -> User | None:
-    """The user who opened this socket, still active, or None."""
+    """The user who opened this socket, still active, or None; SignedOut if its session
+    record or token has ended."""
+    require_live()
     user_id = session.get(SESSION_KEY)
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
     return user if user is not None and user.active else None
@@ -78,22 +117,38 @@ def socket_user() -> User | None:
 
 def socket_scope() -> Scope | None:
     """What the socket remembered of its user at connect (for context_for), or None."""
-    user_id, scope = session.get(SESSION_KEY), session.get(SCOPE_KEY)
+    user_id, scope, grant = session.get(SESSION_KEY), session.get(SCOPE_KEY), _grant()
     if not isinstance(user_id, int) or not isinstance(scope, list) or len(scope) != 3:
         return None
-    return Scope(user_id, *scope)
+    if grant is None:
+        return None
+    return Scope(user_id, *scope, session_id=grant[0], token_id=grant[1])
 
 
 def context_for(scope: Scope, ticket_id: int, msg_id: str | None = None) -> ChatContext | None:
     """The fast path of chat_context with the scope given: one SELECT, no socket needed.
 
-    None when the user no longer matches the scope or may not see the ticket; the caller
-    then decides with chat_context (which also refreshes the remembered scope).
+    None when the user no longer matches the scope, may not see the ticket, or the socket's
+    session record or token has ended; the caller then decides with chat_context (which
+    also refreshes the remembered scope, and raises SignedOut for an ended one).
     """
+    if scope.session_id is None and scope.token_id is None:
+        return None
     stmt = _context_statement(
-        scope.role, scope.client_id is None, scope.serves_all_clients, msg_id is not None
+        scope.role,
+        scope.client_id is None,
+        scope.serves_all_clients,
+        msg_id is not None,
+        "session" if scope.session_id is not None else "token",
     )
-    params = {"uid": scope.id, "cid": scope.client_id, "tid": ticket_id, "mid": msg_id}
+    params = {
+        "uid": scope.id,
+        "cid": scope.client_id,
+        "tid": ticket_id,
+        "mid": msg_id,
+        "gid": scope.session_id if scope.session_id is not None else scope.token_id,
+        "now": datetime.now(UTC),
+    }
     row = db.session.execute(stmt, params).first()
     if row is None:
         return None
@@ -108,16 +163,31 @@ def valid_id(value: object) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def _context_statement(role: str, no_client: bool, serves_all: bool, with_prior: bool) -> Select:
+def _context_statement(
+    role: str, no_client: bool, serves_all: bool, with_prior: bool, grant: str
+) -> Select:
     # Built once per shape and run with parameters: building it per event cost more than
     # running it. Only the role and flags shape the clause; ids are bound parameters.
     scope = Scope(bindparam("uid"), role, None if no_client else bindparam("cid"), serves_all)
+    if grant == "session":
+        live = exists().where(
+            UserSession.id == bindparam("gid"),
+            UserSession.user_id == User.id,
+            UserSession.ended_at.is_(None),
+        )
+    else:
+        live = exists().where(
+            ApiToken.id == bindparam("gid"),
+            ApiToken.user_id == User.id,
+            ApiToken.expires_at > bindparam("now"),
+        )
     same_user = and_(
         User.id == scope.id,
         User.active.is_(True),
         User.role == role,
         User.client_id.is_(None) if no_client else User.client_id == scope.client_id,
         User.serves_all_clients.is_(serves_all),
+        live,
     )
     stmt = (
         select(Ticket, User)
@@ -141,8 +211,9 @@ def chat_context(ticket_id: object, client_msg_id: object = None) -> ChatContext
 
     The same statement finds the message this user already stored with `client_msg_id`.
     The visibility clause is built from the role remembered at connect, and the user row
-    must still have that role, client and active flag; if anything changed, the slow path
-    (user, then ticket) decides and the remembered scope is refreshed.
+    must still have that role, client and active flag and the socket's session record or
+    token must be live; if anything changed, the slow path (liveness, user, then ticket)
+    decides and the remembered scope is refreshed. An ended one raises SignedOut.
     """
     if not valid_id(ticket_id):
         return None

@@ -1,7 +1,8 @@
 """Socket.IO handlers (namespace "/"): thin, permission-checked, answering through the ack.
 
 Every client event answers `{"ok": true, ...}` or `{"ok": false, "error": {"code",
-"message"}}`. Messages are stored (and committed) before anyone is told of them.
+"message"}}`. Messages are stored (and committed) before anyone is told of them. A socket
+whose session record or API token has ended is answered `unauthorized` and closed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 
 from flask import current_app, request, session
 from flask_babel import gettext as _
-from flask_socketio import emit, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room, leave_room
 from sqlalchemy import select
 
 from helpdesk.extensions import db, socketio
@@ -21,16 +22,19 @@ from helpdesk.models import ID_MAX, PRESENCE, Message
 from helpdesk.notify import rooms
 from helpdesk.realtime import linewriter
 from helpdesk.realtime.auth import (
+    SignedOut,
     authenticate,
     chat_context,
+    require_live,
     socket_scope,
     socket_user,
     valid_id,
 )
 from helpdesk.realtime.limits import SocketLimits
 from helpdesk.serializers import message_json
-from helpdesk.services import follow_the_sun, receipts
+from helpdesk.services import follow_the_sun, receipts, sessions
 from helpdesk.services.errors import ServiceError
+from helpdesk.services.scope import thread_visibility
 from helpdesk.services.tickets import BODY_MAX, add_message
 
 limits = SocketLimits({"send_message": (20, 10.0), "typing": (10, 10.0), "read": (30, 10.0)})
@@ -54,6 +58,13 @@ def _ticket_id(payload: object):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+# Events that check the socket's session record or token themselves (the chat fast path
+# inside its one SELECT); every other event checks it before its handler runs.
+CHECKED_INSIDE = frozenset(
+    {"connect", "disconnect", "join_ticket", "send_message", "typing", "read", "set_status"}
+)
+
+
 def on(event: str):
     """Register a handler like socketio.on, first dropping the request's routing error.
 
@@ -68,7 +79,14 @@ def on(event: str):
         @functools.wraps(handler)
         def run(*args):
             request.routing_exception = None
-            answer = handler(*args)
+            try:
+                if event not in CHECKED_INSIDE:
+                    require_live()
+                answer = handler(*args)
+            except SignedOut:
+                db.session.rollback()
+                disconnect()
+                return fail("unauthorized", _("You are signed out. Sign in again."))
             if event != "disconnect":
                 _note_activity()
             return answer
@@ -106,8 +124,24 @@ def _limited(event: str):
 
 @on("connect")
 def on_connect(auth=None):
-    """Authenticate once; join the user's own room and their audience's room."""
-    user = authenticate(auth)
+    """Authenticate once, record the socket; join the user's own room and their audience's.
+
+    The socket is recorded before its grant is checked again: an ending committed in between
+    either finds the socket's row (and disconnects it) or is seen here.
+    """
+    user, session_id, token_id = authenticate(auth)
+    now = datetime.now(UTC)
+    sessions.socket_opened(
+        db.session,
+        request.sid,
+        user_id=user.id,
+        session_id=session_id,
+        token_id=token_id,
+        now=now,
+    )
+    if not sessions.grant_live(db.session, session_id=session_id, token_id=token_id, now=now):
+        sessions.socket_closed(db.session, request.sid)
+        raise ConnectionRefusedError("unauthorized")
     join_room(rooms.user_room(user.id))
     if user.role in ("agent", "admin"):
         join_room(rooms.agents_room())
@@ -119,13 +153,14 @@ def on_connect(auth=None):
                 join_room(rooms.client_queue_room(client.id))
     elif user.role == "supervisor":
         join_room(rooms.supervisors_room(user.client_id))
-    db.session.rollback()  # nothing was written: end the reads' transaction
+    db.session.rollback()  # end the reads' transaction
 
 
 @on("disconnect")
 def on_disconnect(*_args):
-    """Forget the socket's rate-limit state."""
+    """Forget the socket: its record and its rate-limit state."""
     limits.forget(request.sid)
+    sessions.socket_closed(db.session, request.sid)
 
 
 @on("join_ticket")
@@ -143,9 +178,9 @@ def on_join_ticket(payload=None):
     join_room(rooms.ticket_room(ticket.id))
     if staff:
         join_room(rooms.ticket_staff_room(ticket.id))
-    stmt = select(Message).where(Message.ticket_id == ticket.id, Message.id > since)
-    if not staff:
-        stmt = stmt.where(Message.internal.is_(False))
+    stmt = select(Message).where(
+        Message.ticket_id == ticket.id, Message.id > since, thread_visibility(staff=staff)
+    )
     messages = db.session.scalars(stmt.order_by(Message.id).limit(REPLAY_MAX)).all()
     return ok(
         ticket_id=ticket.id,

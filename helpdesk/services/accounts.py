@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.domain.text import without_bidi_controls
 from helpdesk.models import Client, User
-from helpdesk.services import audit, follow_the_sun, passwords
+from helpdesk.services import audit, follow_the_sun, passwords, sessions
 
 NAME_MAX = 120
 
@@ -46,18 +46,32 @@ def save_language(session: Session, user: User, locale: str) -> None:
     session.commit()
 
 
-def change_password(session: Session, user: User, *, current: str, new: str, realm: str) -> None:
+def change_password(
+    session: Session,
+    user: User,
+    *,
+    current: str,
+    new: str,
+    realm: str,
+    now: datetime,
+    keep_session: int | None = None,
+) -> None:
     """Set a new password, the current one as proof; audited. Raises WrongPassword.
 
-    The new password's mark signs out every other session (User.get_id).
+    Every other session, every API token and their sockets end at once; the session
+    `keep_session` (the one that proved the password) stays signed in.
     """
     if not user.check_password(current):
         raise WrongPassword
     user.set_password(new)
     audit.record_request(
-        session, "password_set", actor=user, data={"realm": realm, "via": "settings"}
+        session, "password_set", actor=user, data={"realm": realm, "via": "settings"}, now=now
+    )
+    ended = sessions.stage_end_all(
+        session, user, reason="password_changed", now=now, actor=user, keep=keep_session
     )
     session.commit()
+    sessions.finish(session, ended, user=user, keep=keep_session)
 
 
 class EmailTaken(Exception):
@@ -88,10 +102,32 @@ def find_or_create_customer(
     """
     user = session.scalar(select(User).where(User.realm == client.id, User.email == email))
     if user is not None:
-        return user if user.role == "customer" and user.active else None
+        if user.role != "customer" or not user.active:
+            return None
+        if is_pending_registration(user):
+            _void_registration(session, user, name=name, via="intake")
+        return user
     user = _new_customer(client, email=email, name=name, locale=locale)
     session.add(user)
     return user
+
+
+def is_pending_registration(user: User) -> bool:
+    """A portal registration whose address is not proven yet (it cannot sign in)."""
+    return user.email_confirmed_at is None and user.password_hash is not None
+
+
+def _void_registration(session: Session, user: User, *, name: str | None, via: str) -> None:
+    # Someone registered this address and never proved it; now its owner writes from it
+    # (or says they did not register). The registrant's password and chosen name go: the
+    # tickets that follow belong to the address, which proves itself by a password link.
+    user.password_hash = None
+    user.name = (without_bidi_controls(name or "").strip() or user.email.split("@", 1)[0])[
+        :NAME_MAX
+    ]
+    audit.record_request(
+        session, "registration_voided", actor=user, client_id=user.client_id, data={"via": via}
+    )
 
 
 def register_customer(
@@ -104,7 +140,11 @@ def register_customer(
     locale: str | None,
     now: datetime,
 ) -> User:
-    """A new customer account on the client's portal, with a password. Raises EmailTaken."""
+    """A new customer account on the client's portal, with a password; raises EmailTaken.
+
+    The account cannot sign in until its address is confirmed: a confirmation link is
+    queued to it.
+    """
     exists = session.scalar(select(User.id).where(User.realm == client.id, User.email == email))
     if exists is not None:
         raise EmailTaken
@@ -117,6 +157,7 @@ def register_customer(
         audit.record_request(
             session, "registered", actor=user, client_id=client.id, data={"realm": "portal"}
         )
+        passwords.queue_link(session, user, kind="confirm", now=now)
         session.commit()
     except IntegrityError:  # the same address registered a moment ago
         session.rollback()
@@ -138,12 +179,20 @@ def failed_sign_in(
     session.commit()
 
 
-def signing_out(session: Session, user: User, *, realm: str, now: datetime) -> None:
-    """Record a sign-out; an online agent becomes away first (keeps their tickets)."""
+def signing_out(
+    session: Session, user: User, *, realm: str, now: datetime, session_key: str | None = None
+) -> None:
+    """Record a sign-out; an online agent becomes away first (keeps their tickets).
+
+    The browser's session record (`session_key`) ends, so a copy of its cookie opens
+    nothing, and the sockets opened under it are disconnected.
+    """
     if user.role == "agent" and user.presence == "online":
         follow_the_sun.set_presence(session, user, "away", now=now)
+    ended = sessions.end_by_key(session, session_key, user=user, reason="signed_out", now=now)
     audit.record_request(session, "logout", actor=user, data={"realm": realm})
     session.commit()
+    sessions.disconnect_sessions(session, ended)
 
 
 def ask_password_link(
@@ -170,7 +219,51 @@ def ask_password_link(
 def set_password_from_link(
     session: Session, user: User, password: str, *, realm_name: str, now: datetime
 ) -> None:
-    """Set the password chosen from a mailed link (the link's token was checked); audited."""
+    """Set the password chosen from a mailed link (the link's token was checked); audited.
+
+    Following the link proves the address, so it counts as a confirmation too. Whoever
+    knew the old password is out: every session, API token and socket of the user ends.
+    """
     user.set_password(password)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = now
     audit.record_request(session, "password_set", actor=user, data={"realm": realm_name}, now=now)
+    ended = sessions.stage_end_all(session, user, reason="password_set", now=now, actor=user)
+    session.commit()
+    sessions.finish(session, ended, user=user)
+
+
+def confirm_registration(session: Session, user: User, *, password: str, now: datetime) -> None:
+    """Confirm a registration's address from its mailed link (the token was checked).
+
+    The password chosen at registration is asked too: whoever opens the owner's mail cannot
+    confirm an account someone else registered with it. Raises WrongPassword.
+    """
+    if not user.check_password(password):
+        raise WrongPassword
+    user.email_confirmed_at = now
+    audit.record_request(
+        session, "email_confirmed", actor=user, client_id=user.client_id, data={}, now=now
+    )
+    session.commit()
+
+
+def decline_registration(session: Session, user: User, *, now: datetime) -> None:
+    """The address's owner says they did not register (from the mailed link): the
+    registrant's password and name go, and nobody can sign in with them."""
+    _void_registration(session, user, name=None, via="declined")
+    session.commit()
+
+
+def ask_confirmation_link(session: Session, *, client_id: int, email: str, now: datetime) -> None:
+    """Mail a new confirmation link if a registration with this address awaits one here
+    (the same answer either way)."""
+    passwords.ask_for_confirmation(session, realm=client_id, email=email, now=now)
+    audit.record_request(
+        session,
+        "confirmation_requested",
+        client_id=client_id,
+        data={"email": email, "realm": "portal"},
+        now=now,
+    )
     session.commit()

@@ -11,10 +11,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from helpdesk.models import STAFF_REALM, ApiToken, Client, User
-from helpdesk.services import audit
+from helpdesk.domain.text import without_bidi_controls
+from helpdesk.models import STAFF_REALM, ApiToken, Client, SocketConnection, User
+from helpdesk.services import audit, sessions
 
 TOKEN_LIFETIME = timedelta(days=30)
+TOKEN_NAME_MAX = 80
 TOKENS_PER_USER = 20  # issuing one more revokes the oldest
 # Checked when no user matches so a failed login costs the same either way.
 _DUMMY_HASH = "scrypt:32768:8:1$abcdefghijklmnop$" + "0" * 128
@@ -49,8 +51,8 @@ def authenticate(session: Session, *, email: str, password: str, realm: int | No
     return matches[0] if len(matches) == 1 else None
 
 
-def issue_token(session: Session, user: User, *, now: datetime) -> str:
-    """Create a user API token, audited; only its digest is stored."""
+def issue_token(session: Session, user: User, *, now: datetime, name: str | None = None) -> str:
+    """Create a user API token (optionally named), audited; only its digest is stored."""
     token = "hdu_" + secrets.token_urlsafe(32)
     audit.record_request(session, "token_issued", actor=user, now=now, data={"realm": "api"})
     session.add(
@@ -60,24 +62,32 @@ def issue_token(session: Session, user: User, *, now: datetime) -> str:
             created_at=now,
             expires_at=now + TOKEN_LIFETIME,
             password_mark=user.password_mark(),
+            name=without_bidi_controls(name or "").strip()[:TOKEN_NAME_MAX] or None,
         )
     )
     session.flush()
     # At most TOKENS_PER_USER at once: the oldest beyond them (and any expired) are revoked.
     kept = select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.expires_at > now)
     kept = kept.order_by(ApiToken.created_at.desc(), ApiToken.id.desc()).limit(TOKENS_PER_USER)
+    dropped = (ApiToken.user_id == user.id) & ApiToken.id.not_in(kept.scalar_subquery())
+    # Their sockets are found before the rows go (the socket rows go with them).
+    sids = list(
+        session.scalars(
+            select(SocketConnection.sid)
+            .join(ApiToken, ApiToken.id == SocketConnection.token_id)
+            .where(dropped)
+        )
+    )
     session.execute(
-        delete(ApiToken).where(
-            ApiToken.user_id == user.id, ApiToken.id.not_in(kept.scalar_subquery())
-        ),
-        execution_options={"synchronize_session": False},
+        delete(ApiToken).where(dropped), execution_options={"synchronize_session": False}
     )
     session.commit()
+    sessions.disconnect(sids)
     return token
 
 
-def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
-    """The active user a live API token belongs to."""
+def token_for(session: Session, token: str, *, now: datetime) -> ApiToken | None:
+    """The live API token row of an active user (its `user` loaded), else None."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
     if row is None or row.expires_at <= now or not row.user.active:
         return None
@@ -86,7 +96,13 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> User | Non
         row.password_mark, row.user.password_mark()
     ):
         return None
-    return row.user
+    return row
+
+
+def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
+    """The active user a live API token belongs to."""
+    row = token_for(session, token, now=now)
+    return row.user if row is not None else None
 
 
 def client_for_intake_token(session: Session, token: str) -> Client | None:

@@ -4,6 +4,13 @@ One transaction per mail: the ticket or message, its attachments, the original .
 Message-IDs are stored together or not at all. Tickets are filed and replies added through
 services.tickets, so routing, SLA clocks, events, outbound mail and live pushes happen as
 for every other channel.
+
+A From header proves nothing. A reply joins its ticket as the requester's only when it was
+addressed to the ticket's signed reply address for them (domain.reply_tags: To, Cc,
+Delivered-To, X-Original-To or the envelope recipient), or when our receiving relay's
+Authentication-Results says DMARC, or SPF for the From domain itself, passed
+(mail.authresults, MAIL_AUTHSERV_ID). Any other reply is held for an agent's review
+(services.held_replies). A new ticket needs no proof: anyone may ask for help.
 """
 
 from __future__ import annotations
@@ -17,11 +24,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from helpdesk.domain.reply_tags import proves, read_tag
 from helpdesk.i18n import normalize_locale
+from helpdesk.mail.authresults import domain_of, sender_proof
 from helpdesk.mail.parse import ParsedMail, loop_reason, parse, trim_reply, trim_signature
 from helpdesk.models import Client, MailMessageId, Message, Ticket, User
 from helpdesk.models.mail import MESSAGE_ID_MAX
-from helpdesk.services import accounts
+from helpdesk.services import accounts, held_replies
 from helpdesk.services.addresses import BadAddress, normalize_email
 from helpdesk.services.attachments import Limits, add_attachment, attach_files
 from helpdesk.services.errors import ServiceError
@@ -29,7 +38,6 @@ from helpdesk.services.tickets import (
     BODY_MAX,
     SUBJECT_MAX,
     NewTicket,
-    add_message,
     announce_created,
     announce_message,
     create_ticket,
@@ -43,29 +51,45 @@ _REPLY_PREFIX_RE = re.compile(r"^((re|fw|fwd|aw|wg|sv|vs|tr|rv|r)\s*:\s*)+", re.
 
 @dataclass(frozen=True)
 class Settings:
-    """Where attachments go, their limits, and the languages the UI offers."""
+    """Where attachments go, their limits, the languages the UI offers, and what proves a
+    reply: the key of the signed reply addresses and our relay's authserv-id."""
 
     attachments_dir: str | Path
     limits: Limits
     languages: tuple[str, ...]
+    reply_secret: str = ""
+    authserv_id: str = ""
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What became of one mail: the SMTP reply to give and the ticket it landed on."""
 
-    status: str  # created, replied, duplicate, ignored, rejected, error
+    status: str  # created, replied, held, duplicate, ignored, rejected, error
     reply: str
     ticket: Ticket | None = None
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """What the SMTP session said: MAIL FROM and the RCPT TO addresses for this client."""
+
+    mail_from: str | None
+    rcpt_to: tuple[str, ...] = ()
+
+
 def client_for_address(session: Session, address: str) -> Client | None:
-    """The client whose inbound address this is (compared case-insensitively)."""
+    """The client whose inbound address this is (compared case-insensitively), also when it
+    carries a ticket's reply tag (`support+t17.<mac>@acme.test`; checked on receipt)."""
     try:
         address = normalize_email(address)
     except BadAddress:
         return None
-    return session.scalar(select(Client).where(func.lower(Client.inbound_email) == address))
+    client = session.scalar(select(Client).where(func.lower(Client.inbound_email) == address))
+    tag = read_tag(address) if client is None else None
+    if tag is not None:
+        client = session.scalar(select(Client).where(func.lower(Client.inbound_email) == tag.base))
+    return client
 
 
 def receive(
@@ -76,8 +100,12 @@ def receive(
     envelope_from: str | None,
     now: datetime,
     settings: Settings,
+    envelope_to: tuple[str, ...] = (),
 ) -> Outcome:
-    """File one mail for `client`; never raises, every outcome is logged with its reason."""
+    """File one mail for `client`; never raises, every outcome is logged with its reason.
+
+    `envelope_to` are the RCPT TO addresses the gateway accepted for this client.
+    """
     reason = loop_reason(raw, envelope_from)
     if reason is not None:
         log.info(
@@ -85,14 +113,16 @@ def receive(
         )
         return Outcome("ignored", "250 2.0.0 Accepted: automatic mail, no ticket")
     try:
-        return _receive(session, client, raw, envelope_from, now, settings)
+        envelope = Envelope(envelope_from, tuple(envelope_to))
+        return _receive(session, client, raw, envelope, now, settings)
     except Exception:  # nothing half-stored: roll back, let the sender's server try again
         session.rollback()
         log.exception("mail for %s from %r failed; rolled back", client.slug, envelope_from)
         return Outcome("error", "451 4.3.0 Temporary failure, please try again later")
 
 
-def _receive(session, client, raw, envelope_from, now, settings) -> Outcome:
+def _receive(session, client, raw, envelope: Envelope, now, settings) -> Outcome:
+    envelope_from = envelope.mail_from
     try:
         mail = parse(raw)
     except Exception as exc:  # the stdlib parser raises rarely, but a mail must not crash us
@@ -124,7 +154,7 @@ def _receive(session, client, raw, envelope_from, now, settings) -> Outcome:
 
     ticket = find_thread(session, client, mail)
     if ticket is not None and ticket.status != "closed":
-        return _reply(session, ticket, mail, sender, raw, now, settings)
+        return _reply(session, ticket, mail, sender, envelope, raw, now, settings)
     if ticket is not None:
         log.info("mail from %s answers closed %s: filed as a new ticket", sender, ticket.reference)
     return _new_ticket(session, client, mail, sender, raw, now, settings)
@@ -154,7 +184,9 @@ def find_thread(session: Session, client: Client, mail: ParsedMail) -> Ticket | 
     return None
 
 
-def _reply(session, ticket: Ticket, mail: ParsedMail, sender, raw, now, settings) -> Outcome:
+def _reply(
+    session, ticket: Ticket, mail: ParsedMail, sender, envelope: Envelope, raw, now, settings
+) -> Outcome:
     requester = ticket.requester
     if sender != requester.email.strip().lower() or not requester.active:
         log.warning(
@@ -167,22 +199,64 @@ def _reply(session, ticket: Ticket, mail: ParsedMail, sender, raw, now, settings
     if not body:
         log.warning("mail from %s for %s is empty: rejected", sender, ticket.reference)
         return Outcome("rejected", "550 5.6.0 Empty message")
+    proof = reply_proof(ticket, requester, mail, envelope.rcpt_to, settings)
+    if proof is None:
+        message = held_replies.hold(
+            session,
+            ticket=ticket,
+            author=requester,
+            body=body[:BODY_MAX],
+            now=now,
+            sender=sender,
+            envelope_from=envelope.mail_from,
+        )
+        _keep(session, ticket, message, mail, raw, settings)
+        session.commit()
+        log.warning(
+            "mail from %s (envelope %r) for %s proves neither the reply address nor the "
+            "sender's domain: held for review (message %s)",
+            sender,
+            envelope.mail_from,
+            ticket.reference,
+            message.id,
+        )
+        return Outcome("held", "250 2.0.0 Received, held for review", ticket)
     old_status = ticket.status
-    message = add_message(
-        session,
-        ticket=ticket,
-        author=requester,
-        body=body[:BODY_MAX],
-        now=now,
-        channel="email",
-        staff=False,
-        commit=False,
+    message = held_replies.join(
+        session, ticket=ticket, author=requester, body=body[:BODY_MAX], now=now
     )
     _keep(session, ticket, message, mail, raw, settings)
     session.commit()
     announce_message(ticket, message, status_changed=ticket.status != old_status)
-    log.info("mail from %s added to %s (message %s)", sender, ticket.reference, message.id)
+    log.info(
+        "mail from %s added to %s (message %s, proven by %s)",
+        sender,
+        ticket.reference,
+        message.id,
+        proof,
+    )
     return Outcome("replied", f"250 2.0.0 Added to {ticket.reference}", ticket)
+
+
+def reply_proof(
+    ticket: Ticket, requester: User, mail: ParsedMail, envelope_to, settings: Settings
+) -> str | None:
+    """How a reply proves it comes from the requester: "tag" (sent to the ticket's signed
+    reply address for them), "dmarc" or "spf" (our relay's verdict), or None."""
+    inbound = ticket.client.inbound_email or ""
+    for address in [*envelope_to, *mail.recipients]:
+        tag = read_tag(address)
+        if inbound and proves(
+            tag,
+            secret=settings.reply_secret,
+            inbound=inbound,
+            ticket_id=ticket.id,
+            user_id=requester.id,
+        ):
+            return "tag"
+    return sender_proof(
+        mail.auth_results, authserv_id=settings.authserv_id, from_domain=domain_of(mail.from_addr)
+    )
 
 
 def _new_ticket(session, client: Client, mail: ParsedMail, sender, raw, now, settings) -> Outcome:

@@ -1,4 +1,5 @@
-"""Setting or resetting a password by e-mail link: ask, mail a signed link, set the new one.
+"""Account links by e-mail: a password link (set or reset a password) and a confirmation
+link (prove a portal registration's address); asked for, queued, and at most one per gap.
 
 Customers filed by e-mail or by an intake token have no password; this is how they (and
 anyone who forgot theirs) get one. The link carries the user's id, when it was asked for
@@ -30,8 +31,32 @@ def ask_for_link(session: Session, *, realm: int, email: str, now: datetime) -> 
     user = session.scalar(
         select(User).where(User.realm == realm, User.email == email, User.active.is_(True))
     )
-    if user is None:
-        return False
+    return user is not None and queue_link(session, user, kind="password", now=now)
+
+
+def ask_for_confirmation(session: Session, *, realm: int, email: str, now: datetime) -> bool:
+    """Queue a new confirmation link for a registration with this e-mail that awaits one.
+
+    Returns whether one was queued; callers show the same answer either way.
+    """
+    user = session.scalar(
+        select(User).where(
+            User.realm == realm,
+            User.email == email,
+            User.active.is_(True),
+            User.role == "customer",
+            User.email_confirmed_at.is_(None),
+            User.password_hash.is_not(None),
+        )
+    )
+    return user is not None and queue_link(session, user, kind="confirm", now=now)
+
+
+def queue_link(session: Session, user: User, *, kind: str, now: datetime) -> bool:
+    """Queue a mail with a password or confirmation link for the user (not committed).
+
+    At most one of a kind per RESEND_GAP, however often it is asked for.
+    """
     try:
         address = normalize_email(user.email)
     except BadAddress:
@@ -40,7 +65,7 @@ def ask_for_link(session: Session, *, realm: int, email: str, now: datetime) -> 
         select(OutboundMail.id)
         .where(
             OutboundMail.user_id == user.id,
-            OutboundMail.kind == "password",
+            OutboundMail.kind == kind,
             OutboundMail.created_at > now - RESEND_GAP,
         )
         .limit(1)
@@ -50,7 +75,7 @@ def ask_for_link(session: Session, *, realm: int, email: str, now: datetime) -> 
     session.add(
         OutboundMail(
             user=user,
-            kind="password",
+            kind=kind,
             to_addr=address,
             message_id_header=new_message_id(),
             status="queued",

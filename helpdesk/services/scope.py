@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session
 
-from helpdesk.models import ID_MAX, Client, Ticket, User, agent_clients
+from helpdesk.models import ID_MAX, Client, Message, Ticket, User, agent_clients
 
 
 def served_client_ids(user: User) -> Select:
@@ -42,6 +42,14 @@ def get_visible_ticket(session: Session, user: User, ticket_id: object) -> Ticke
     if not 0 < ticket_id <= ID_MAX:  # INTEGER columns: larger ids cannot exist (PG would raise)
         return None
     return session.scalar(visible_tickets(user).where(Ticket.id == ticket_id))
+
+
+def thread_visibility(*, staff: bool) -> ColumnElement[bool]:
+    """A WHERE clause for the messages of a thread as a reader sees it: internal ones (notes,
+    held e-mail replies) only for staff, and held replies in nobody's thread (staff review
+    them apart: services.held_replies)."""
+    shown = Message.held.is_(False)
+    return shown if staff else shown & Message.internal.is_(False)
 
 
 def client_visibility(user: User) -> ColumnElement[bool]:
@@ -85,6 +93,7 @@ __all__ = [
     "get_visible_client",
     "get_visible_ticket",
     "is_staff_of",
+    "thread_visibility",
     "ticket_visibility",
     "visible_clients",
     "visible_tickets",

@@ -10,7 +10,15 @@ from helpdesk.extensions import db
 from helpdesk.ratelimit import login_limits
 from helpdesk.services import accounts
 from helpdesk.settings import bp
-from helpdesk.web.accounts import password_page, remember_language, settings_page
+from helpdesk.web import second_factor as factor_pages
+from helpdesk.web.accounts import (
+    end_other_sessions_page,
+    end_session_page,
+    password_page,
+    remember_language,
+    revoke_token_page,
+    settings_page,
+)
 from helpdesk.web.guards import roles_required
 from helpdesk.web.navigation import home_for, safe_next
 
@@ -54,4 +62,69 @@ def staff_password():
         endpoint="settings.staff_settings",
         change_endpoint="settings.staff_password",
         realm="staff",
+    )
+
+
+@bp.route("/settings/security")
+@roles_required(*STAFF_ROLES)
+def security():
+    """The staff member's second factor (and, for admins, who must use one)."""
+    return factor_pages.security_page(current_user._get_current_object())
+
+
+@bp.route("/settings/security/enrol", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+@login_limits
+def security_enrol():
+    """Set up a second factor: a QR code and key, confirmed by the app's first code."""
+    return factor_pages.enrol_page(current_user._get_current_object())
+
+
+@bp.route("/settings/security/recovery-codes", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+@login_limits
+def security_recovery_codes():
+    """New recovery codes, shown once (the old ones stop working)."""
+    return factor_pages.new_recovery_codes(current_user._get_current_object())
+
+
+@bp.route("/settings/security/disable", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+@login_limits
+def security_disable():
+    """Turn the second factor off, with a code or the password as proof."""
+    return factor_pages.turn_off(current_user._get_current_object())
+
+
+@bp.route("/settings/security/policy", methods=["POST"])
+@roles_required("admin")
+def security_policy():
+    """An admin chooses who must use a second factor: admins only, or every staff member."""
+    return factor_pages.policy_page(current_user._get_current_object())
+
+
+@bp.route("/settings/sessions/<int:session_id>/end", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+def end_session(session_id: int):
+    """Sign out one of the caller's sessions (another user's: 404)."""
+    return end_session_page(
+        current_user._get_current_object(), session_id, endpoint="settings.staff_settings"
+    )
+
+
+@bp.route("/settings/sessions/end-others", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+def end_other_sessions():
+    """Sign out every other session of the caller, and their API tokens."""
+    return end_other_sessions_page(
+        current_user._get_current_object(), endpoint="settings.staff_settings"
+    )
+
+
+@bp.route("/settings/tokens/<int:token_id>/revoke", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+def revoke_token(token_id: int):
+    """Revoke one of the caller's API tokens (another user's: 404)."""
+    return revoke_token_page(
+        current_user._get_current_object(), token_id, endpoint="settings.staff_settings"
     )

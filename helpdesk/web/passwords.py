@@ -62,7 +62,7 @@ def set_page(token: str, *, realm: int, realm_name: str, ask_url: str, home: Cal
         accounts.set_password_from_link(
             db.session, user, form.password.data, realm_name=realm_name, now=now
         )
-        flash(_("Your password is set, and you are signed in."), "success")
+        flash(_("Your password is set."), "success")
         return sign_in.finish(user, realm=realm_name, target=home(user))
     status = 422 if form.errors else 200
     return render_template("auth/set_password.html", form=form, user=user), status

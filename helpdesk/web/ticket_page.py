@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from helpdesk.extensions import db
 from helpdesk.models import Message, Site, SlaClock, Ticket, TicketEvent, TicketRead, User
+from helpdesk.services.scope import thread_visibility
 from helpdesk.services.sla_report import SLA_EVENT_KINDS, build_timeline, countdown_state
 from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS
 
@@ -49,10 +50,12 @@ def language_name(code: str | None) -> str:
 
 
 def thread_of(ticket: Ticket, *, internal: bool) -> list[Message]:
-    """The ticket's messages oldest first, authors loaded; internal notes only if asked."""
-    stmt = select(Message).where(Message.ticket_id == ticket.id)
-    if not internal:
-        stmt = stmt.where(Message.internal.is_(False))
+    """The ticket's messages oldest first, authors loaded; internal notes only if asked.
+
+    Held e-mail replies are never in the thread: staff see them apart, to accept or discard
+    (services.held_replies), and they are internal, so nobody else sees them at all.
+    """
+    stmt = select(Message).where(Message.ticket_id == ticket.id, thread_visibility(staff=internal))
     stmt = stmt.options(joinedload(Message.author)).order_by(Message.id)
     return list(db.session.scalars(stmt))
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from helpdesk.models import Client, IdempotencyKey, Message, Ticket, TicketEvent, User
 from tests.api.helpers import intake_headers
+from tests.conftest import api_token
 
 
 @dataclass
@@ -50,9 +51,7 @@ def bearer(client):
     """Authorization headers with a fresh user token: bearer(user) (factory password "pw")."""
 
     def headers(user: User) -> dict:
-        response = client.post("/api/v1/auth/token", json={"email": user.email, "password": "pw"})
-        assert response.status_code == 200, response.get_json()
-        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+        return api_token(client, user)  # with a code from the app for admins (second factor)
 
     return headers
 

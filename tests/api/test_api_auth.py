@@ -146,7 +146,9 @@ def test_a_new_password_ends_every_token_at_once(client, db_session, cheap_passw
     headers = api_token(client, kei)
     assert client.get("/api/v1/tickets", headers=headers).status_code == 200
 
-    accounts.change_password(db_session, kei, current="pw", new="a-new-password", realm="api")
+    accounts.change_password(
+        db_session, kei, current="pw", new="a-new-password", realm="api", now=NOW
+    )
     assert client.get("/api/v1/tickets", headers=headers).status_code == 401
 
     headers = api_token(client, kei, "a-new-password")

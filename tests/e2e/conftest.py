@@ -96,6 +96,26 @@ with app.app_context():
     print(scheduler.sla_tick(datetime.now(UTC) + timedelta(days=int(sys.argv[1]))))
 """
 
+# The path of the newest account link (kind "confirm" or "password") mailed to an address.
+MAILED_LINK = """
+import re, sys
+from urllib.parse import urlsplit
+from sqlalchemy import select
+from helpdesk import create_app
+from helpdesk.extensions import db
+from helpdesk.models import OutboundMail, User
+from helpdesk.notify import outbound
+app = create_app()
+with app.app_context():
+    mail = db.session.scalars(
+        select(OutboundMail).join(User, OutboundMail.user_id == User.id)
+        .where(User.email == sys.argv[1], OutboundMail.kind == sys.argv[2])
+        .order_by(OutboundMail.id.desc())
+    ).first()
+    body = outbound.render(db.session, mail).get_content()
+    print(urlsplit(re.findall(r"https?://\\S+", body)[0]).path)
+"""
+
 
 class LiveServer:
     """`python wsgi.py` (threading mode, no scheduler) on a free port and its own database;
@@ -182,6 +202,11 @@ class LiveServer:
         Only the SLA part: follow-the-sun that far ahead would find every agent idle.
         """
         return run_checked(["-c", TICK, str(days)], env=self.env, what="the tick")
+
+    def mailed_link(self, email: str, kind: str = "confirm") -> str:
+        """The absolute URL of the newest account link mailed to `email`, on this server."""
+        path = run_checked(["-c", MAILED_LINK, email, kind], env=self.env, what="the mailed link")
+        return self.url + path.strip()
 
     def token(self, who: str) -> str:
         """A fresh API token for one of PEOPLE."""

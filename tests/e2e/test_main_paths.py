@@ -34,6 +34,12 @@ def test_a_customer_registers_files_a_ticket_and_sees_the_agent_solve_it(live_se
     customer.fill("input[name=email]", f"rina-{tag}@example.test")
     customer.fill("input[name=password]", "a long enough password 42")
     customer.get_by_role("button", name="Create account").click()
+    customer.wait_for_url(re.compile(r"/c/acme/confirm$"))
+    expect(customer.locator("h1")).to_contain_text("Check your inbox")
+    # The mailed link, with the password chosen, confirms the address and signs in.
+    customer.goto(live_server.mailed_link(f"rina-{tag}@example.test"))
+    customer.fill("input[name=password]", "a long enough password 42")
+    customer.get_by_role("button", name="Confirm and sign in").click()
     customer.wait_for_url(re.compile(r"/c/acme/tickets/new"))
     customer.fill("input[name=subject]", subject)
     customer.fill("textarea[name=body]", question)

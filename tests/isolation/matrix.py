@@ -92,13 +92,41 @@ def api(method: str, url: Url, *, json=None, control=None, **overrides) -> Probe
     return Probe(method, url, expect, json=json, control=control)
 
 
-def _link(user) -> str:
-    """A genuine password-link token for `user`, asked for now."""
+def _link(user, kind: str = "password") -> str:
+    """A genuine password-link (or confirmation-link) token for `user`, asked for now."""
     from datetime import UTC, datetime
 
     from helpdesk.password_tokens import token_for
 
-    return token_for(user, asked_at=datetime.now(UTC))
+    return token_for(user, asked_at=datetime.now(UTC), kind=kind)
+
+
+def _session_of(user) -> int:
+    """A live sign-in session of `user` (another browser of theirs), started now."""
+    from datetime import UTC, datetime
+
+    from helpdesk.extensions import db
+    from helpdesk.services import sessions
+
+    _key, record = sessions.start(
+        db.session, user, realm="test", user_agent=None, ip=None, now=datetime.now(UTC)
+    )
+    db.session.commit()
+    return record.id
+
+
+def _token_of(user) -> int:
+    """A live API token of `user`, issued now."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from helpdesk.extensions import db
+    from helpdesk.models import ApiToken
+    from helpdesk.services.auth import issue_token, token_digest
+
+    token = issue_token(db.session, user, now=datetime.now(UTC))
+    return db.session.scalar(select(ApiToken.id).where(ApiToken.token_hash == token_digest(token)))
 
 
 def _file(f) -> str:
@@ -221,6 +249,45 @@ MATRIX: dict[str, Entry] = {
             ),
         )
     ),
+    "portal.confirm_sent": Entry(
+        (
+            public("GET", lambda f: f"/c/{f.slug}/confirm"),
+            public(
+                "POST",
+                lambda f: f"/c/{f.slug}/confirm",
+                data={"email": "qzx7-requester@foreign.test"},
+                outcomes=("redirect",),  # the same words for every address
+            ),
+        )
+    ),
+    "portal.confirm_email": Entry(
+        (
+            # A's confirmed requester's genuine confirmation token, and a forged one: refused.
+            public(
+                "GET",
+                lambda f: f"/c/{f.slug}/confirm/{_link(f.requester, 'confirm')}",
+                outcomes=("404",),
+            ),
+            public("GET", lambda f: f"/c/{f.slug}/confirm/forged.token", outcomes=("404",)),
+            public(
+                "POST",
+                lambda f: f"/c/{f.slug}/confirm/{_link(f.requester, 'confirm')}",
+                data={"password": "pw"},
+                outcomes=("404",),
+            ),
+        ),
+        why="a confirmation link works once, for an unconfirmed registration of that portal",
+    ),
+    "portal.decline_registration": Entry(
+        (
+            public(
+                "POST",
+                lambda f: f"/c/{f.slug}/confirm/{_link(f.requester, 'confirm')}/decline",
+                outcomes=("404",),
+            ),
+        ),
+        why="only the owner of an unconfirmed registration's mailbox can void it",
+    ),
     "portal.logout": Entry(
         (public("POST", lambda f: f"/c/{f.slug}/logout", outcomes=("redirect",)),)
     ),
@@ -338,6 +405,129 @@ MATRIX: dict[str, Entry] = {
         ),
         why="the caller's own password; no tenant object",
     ),
+    # --- the staff second factor -------------------------------------------------------------
+    "auth.second_factor": Entry(
+        (
+            public("GET", lambda f: "/login/second-factor", outcomes=("login",)),
+            public(
+                "POST",
+                lambda f: "/login/second-factor",
+                data={"email": "qzx7-requester@foreign.test", "code": "123456"},
+                outcomes=("login",),
+            ),
+        ),
+        why="only a sign-in pending in this browser's session gets here; nobody else has one",
+    ),
+    "auth.second_factor_enrol": Entry(
+        (
+            public("GET", lambda f: "/login/second-factor/enrol", outcomes=("login",)),
+            public(
+                "POST",
+                lambda f: "/login/second-factor/enrol",
+                data={"email": "qzx7-requester@foreign.test", "code": "123456"},
+                outcomes=("login",),
+            ),
+        ),
+        why="only a sign-in pending in this browser's session gets here; nobody else has one",
+    ),
+    "settings.security": Entry(
+        (page("GET", lambda f: "/settings/security", agent="200", supervisor="200"),),
+        why="the caller's own second factor; no tenant object",
+    ),
+    "settings.security_enrol": Entry(
+        (
+            page("GET", lambda f: "/settings/security/enrol", agent="200", supervisor="200"),
+            # A wrong first code: refused (422), nothing turned on.
+            page(
+                "POST",
+                lambda f: "/settings/security/enrol",
+                data={"code": "000000"},
+                agent="422",
+                supervisor="422",
+            ),
+        ),
+        why="the caller's own second factor; no tenant object",
+    ),
+    "settings.security_recovery_codes": Entry(
+        (
+            page(
+                "POST",
+                lambda f: "/settings/security/recovery-codes",
+                data={"codes-password": "pw"},
+                agent="redirect",  # none set up: back to the security page
+                supervisor="redirect",
+            ),
+        ),
+        why="the caller's own recovery codes; no tenant object",
+    ),
+    "settings.security_disable": Entry(
+        (
+            page(
+                "POST",
+                lambda f: "/settings/security/disable",
+                data={"off-password": "pw"},
+                agent="redirect",  # none set up: back to the security page
+                supervisor="redirect",
+            ),
+        ),
+        why="the caller's own second factor; no tenant object",
+    ),
+    "settings.security_policy": Entry(
+        (page("POST", lambda f: "/settings/security/policy", data={"policy": "staff"}),),
+        why="admins only: every other role gets 404 and the rule stays as it was",
+    ),
+    "settings.end_session": Entry(
+        (page("POST", lambda f: f"/settings/sessions/{_session_of(f.agent)}/end"),),
+        why="another user's session id reads as missing; it stays signed in",
+    ),
+    "settings.end_other_sessions": Entry(
+        (
+            page(
+                "POST",
+                lambda f: "/settings/sessions/end-others",
+                agent="redirect",
+                supervisor="redirect",
+            ),
+        ),
+        why="the caller's own sessions only; no tenant object",
+    ),
+    "settings.revoke_token": Entry(
+        (page("POST", lambda f: f"/settings/tokens/{_token_of(f.agent)}/revoke"),),
+        why="another user's token id reads as missing; it keeps working",
+    ),
+    "portal.end_session": Entry(
+        (
+            portal(
+                "POST", lambda f: f"/c/{f.slug}/settings/sessions/{_session_of(f.requester)}/end"
+            ),
+            # A's customer's session id on B's own portal: B's customer gets 404.
+            page(
+                "POST",
+                lambda f: f"/c/globex/settings/sessions/{_session_of(f.requester)}/end",
+                agent="login",
+                supervisor="login",
+            ),
+        ),
+        why="another user's session id reads as missing; it stays signed in",
+    ),
+    "portal.end_other_sessions": Entry(
+        (portal("POST", lambda f: f"/c/{f.slug}/settings/sessions/end-others"),),
+        why="A's portal treats B's people as signed out",
+    ),
+    "portal.revoke_token": Entry(
+        (
+            portal(
+                "POST", lambda f: f"/c/{f.slug}/settings/tokens/{_token_of(f.requester)}/revoke"
+            ),
+            page(
+                "POST",
+                lambda f: f"/c/globex/settings/tokens/{_token_of(f.requester)}/revoke",
+                agent="login",
+                supervisor="login",
+            ),
+        ),
+        why="another user's token id reads as missing; it keeps working",
+    ),
     # --- agent pages -------------------------------------------------------------------------
     "agent.queue": Entry(
         (page("GET", lambda f: f"/agent/?client={f.slug}&q=QZX7", agent="200"),),
@@ -365,6 +555,14 @@ MATRIX: dict[str, Entry] = {
         (page("GET", lambda f: f"/agent/tickets/{f.ticket.id}/sla", control="owner_agent"),)
     ),
     "agent.take": Entry((page("POST", lambda f: f"/agent/tickets/{f.ticket.id}/take"),)),
+    # A's thread has no held reply; its internal note's id stands in: the ticket is refused
+    # first, and nothing of A's may change (tests/web/test_held_replies.py has a real one).
+    "agent.accept_held_reply": Entry(
+        (page("POST", lambda f: f"/agent/tickets/{f.ticket.id}/held/{f.note.id}/accept"),)
+    ),
+    "agent.discard_held_reply": Entry(
+        (page("POST", lambda f: f"/agent/tickets/{f.ticket.id}/held/{f.note.id}/discard"),)
+    ),
     # --- supervisor pages --------------------------------------------------------------------
     "supervisor.dashboard": Entry(
         (page("GET", lambda f: f"/supervisor/?client={f.slug}", supervisor=("200", "404")),),

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from helpdesk.models import Attachment, MailMessageId, Message, OutboundMail, Ticket, User
-from tests.mail.helpers import eml
+from tests.mail.helpers import eml, reply_address
 
 
 def tickets(session) -> list[Ticket]:
@@ -102,11 +102,14 @@ def test_a_file_over_the_size_limit_is_left_in_the_original_only(
 
 def test_a_reply_threads_by_in_reply_to_with_its_quote_trimmed(gateway, desk, db_session):
     gateway.send(eml("plain.eml"))
-    gateway.send(eml("reply_quoted.eml"))
+    [ticket] = tickets(db_session)
+    # Sent to the ticket's signed reply address (tests/mail/test_reply_proof.py): it joins.
+    gateway.send(eml("reply_quoted.eml"), to=[reply_address(ticket)])
     [ticket] = tickets(db_session)
     [message] = ticket.messages
     assert message.body == "It jams again, now on every second page."
     assert message.channel == "email" and message.author_id == ticket.requester_id
+    assert not message.held and not message.internal
     headers = set(db_session.scalars(select(MailMessageId.header)))
     assert {"plain-1@customer.test", "reply-1@customer.test"} <= headers
     # The reply's original is kept on its message.
@@ -126,9 +129,9 @@ def test_a_reply_to_our_acknowledgement_threads_by_its_message_id(gateway, desk,
     reply["Subject"] = "Re: your ticket"
     reply["In-Reply-To"] = f"<{ack.message_id_header}>"
     reply.set_content("Still broken.")
-    gateway.send(reply.as_bytes())
+    gateway.send(reply.as_bytes(), to=[reply_address(ticket)])
     [ticket] = tickets(db_session)
-    assert [m.body for m in ticket.messages] == ["Still broken."]
+    assert [(m.body, m.held) for m in ticket.messages] == [("Still broken.", False)]
 
 
 def test_a_reply_threads_by_the_reference_in_the_subject(gateway, desk, db_session):
@@ -138,9 +141,10 @@ def test_a_reply_threads_by_the_reference_in_the_subject(gateway, desk, db_sessi
     reply["To"] = "support@acme.test"
     reply["Subject"] = "AW: [ACME-1] Printer on the 3rd floor is jammed"
     reply.set_content("Fixed itself.")
-    gateway.send(reply.as_bytes())
     [ticket] = tickets(db_session)
-    assert [m.body for m in ticket.messages] == ["Fixed itself."]
+    gateway.send(reply.as_bytes(), to=[reply_address(ticket)])
+    [ticket] = tickets(db_session)
+    assert [(m.body, m.held) for m in ticket.messages] == [("Fixed itself.", False)]
 
 
 def test_the_same_subject_alone_never_threads(gateway, desk, db_session):
@@ -319,6 +323,6 @@ def test_a_reply_to_a_solved_ticket_opens_it_again(gateway, desk, db_session):
     [ticket] = tickets(db_session)
     ticket.status = "solved"
     db_session.commit()
-    gateway.send(eml("reply_quoted.eml"))
+    gateway.send(eml("reply_quoted.eml"), to=[reply_address(ticket)])
     [ticket] = tickets(db_session)
-    assert ticket.status == "open" and len(ticket.messages) == 1
+    assert ticket.status == "open" and [m.held for m in ticket.messages] == [False]

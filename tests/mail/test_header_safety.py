@@ -15,6 +15,7 @@ from helpdesk.models import OutboundMail
 from helpdesk.notify import outbound
 from helpdesk.services import outbox
 from helpdesk.services.tickets import add_message, update_ticket
+from tests.mail.helpers import reply_address
 
 INJECTED = "Hello\r\nBcc: victim@evil.test\r\nReply-To: phish@evil.test\r\n\r\nPay here"
 
@@ -69,6 +70,30 @@ def test_a_requesters_name_cannot_add_headers_to_any_mail_kind(desk, factory, sm
     for msg in received(smtp_sink):
         assert_not_forged(msg)
         assert msg["To"].addresses[0].addr_spec == "kei@example.jp"
+
+
+@pytest.mark.parametrize("evil", EVIL.values(), ids=EVIL.keys())
+def test_every_mail_inviting_a_reply_carries_the_signed_reply_address_safely(
+    desk, factory, smtp_sink, now, evil
+):
+    kei = factory.customer(desk["acme"], email="kei@example.jp", name=evil[:120])
+    ticket = factory.ticket(desk["acme"], kei, channel="email", subject=evil[:200])
+    ana = desk["ana"]
+    add_message(factory.session, ticket=ticket, author=ana, body="Try again now.", now=now)
+    update_ticket(factory.session, ticket=ticket, actor=ana, status="solved", now=now)
+    assert outbox.deliver_due(factory.session, now=now)["mail_sent"] == 3
+    address = reply_address(ticket)
+    assert address.startswith(f"support+t{ticket.id}.") and address.endswith("@acme.test")
+    kinds = [m.kind for m in factory.session.query(OutboundMail).order_by(OutboundMail.id)]
+    assert kinds == ["ack", "reply", "solved"]
+    for (_f, _to, raw), msg in zip(smtp_sink.received, received(smtp_sink), strict=True):
+        assert_not_forged(msg)
+        [reply_to] = msg["Reply-To"].addresses
+        assert reply_to.addr_spec == address
+        # The address itself goes out as it is, on the Reply-To line, never encoded or split.
+        head = raw.split(b"\r\n\r\n", 1)[0].replace(b"\r\n ", b" ")
+        [line] = [h for h in head.split(b"\r\n") if h.lower().startswith(b"reply-to:")]
+        assert line.endswith(f"<{address}>".encode())
 
 
 def test_the_password_link_mail_is_safe_too(app, desk, factory, smtp_sink, now):

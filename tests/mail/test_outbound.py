@@ -17,7 +17,7 @@ from helpdesk import scheduler
 from helpdesk.models import OutboundMail, Ticket
 from helpdesk.services import outbox as outbox_service
 from helpdesk.services.tickets import add_message, update_ticket
-from tests.mail.helpers import eml
+from tests.mail.helpers import eml, reply_address
 
 
 def sent(sink) -> list[email.message.EmailMessage]:
@@ -56,7 +56,7 @@ def test_the_acknowledgement_names_the_reference_and_the_expected_reply_time(
     assert msg["Subject"] == f"[{ticket.reference}] No network"
     assert msg["From"].addresses[0].display_name == "Acme Support"
     assert msg["From"].addresses[0].addr_spec == "helpdesk@localhost"
-    assert msg["Reply-To"].addresses[0].addr_spec == "support@acme.test"
+    assert msg["Reply-To"].addresses[0].addr_spec == reply_address(ticket)
     assert msg["Auto-Submitted"] == "auto-replied"
     [row] = outbox(factory.session)
     assert msg["Message-ID"] == f"<{row.message_id_header}>"
@@ -108,17 +108,17 @@ def test_an_agents_public_reply_is_mailed_and_threads_both_ways(
     assert reply["In-Reply-To"] == "<plain-1@customer.test>"
     assert "<plain-1@customer.test>" in reply["References"]
     assert ack["Message-ID"] in reply["References"]
-    # The customer answers the agent's mail: it lands on the same ticket.
+    # The customer answers the agent's mail, to its Reply-To: it joins the same ticket.
+    reply_to = reply["Reply-To"].addresses[0].addr_spec.encode()
     answer = (
-        b"From: Kim Park <kim@customer.test>\r\nTo: support@acme.test\r\n"
+        b"From: Kim Park <kim@customer.test>\r\nTo: " + reply_to + b"\r\n"
         b"Subject: Re: Printer\r\nMessage-ID: <answer-1@customer.test>\r\n"
         b"In-Reply-To: " + reply["Message-ID"].encode() + b"\r\n\r\nRestarted, works now.\r\n"
     )
     gateway.send(answer)
     db_session.expire_all()
-    assert [m.body for m in db_session.get(Ticket, ticket.id).messages][-1] == (
-        "Restarted, works now."
-    )
+    last = db_session.get(Ticket, ticket.id).messages[-1]
+    assert (last.body, last.held, last.internal) == ("Restarted, works now.", False, False)
 
 
 def test_solving_a_ticket_mails_the_solved_notice(desk, factory, smtp_sink, now):

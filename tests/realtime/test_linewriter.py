@@ -5,6 +5,7 @@ The writer keeps its own session (its own app context), so these tests read what
 stored through a fresh session of their own.
 """
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -12,10 +13,11 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.extensions import db
-from helpdesk.models import Message, SlaClock, TicketEvent
+from helpdesk.models import Message, SlaClock, TicketEvent, UserSession
 from helpdesk.realtime import linewriter
 from helpdesk.realtime.auth import Scope
 from helpdesk.realtime.events import limits
+from helpdesk.services import sessions
 from helpdesk.services.tickets import update_ticket
 
 
@@ -44,8 +46,22 @@ def stored(app, *columns):
 
 
 def line(user, ticket, body, msg_id, *, sid="sid-1", internal=False, invalid=None):
-    scope = Scope.of(user)
+    # A socket lives on a session record (realtime/auth.py): the user's live one, as at connect.
+    scope = dataclasses.replace(Scope.of(user), session_id=_live_session(user))
     return linewriter.Line(scope, sid, ticket.id, body, msg_id, internal, invalid=invalid)
+
+
+def _live_session(user) -> int:
+    found = db.session.scalar(
+        select(UserSession.id).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    )
+    if found is None:
+        _key, record = sessions.start(
+            db.session, user, realm="test", user_agent=None, ip=None, now=datetime.now(UTC)
+        )
+        db.session.commit()
+        found = record.id
+    return found
 
 
 def commits_during(work) -> int:

@@ -7,12 +7,18 @@ websocket; the Redis channel is unique to the run, so parallel runs do not hear 
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
+import uuid
 
 import pytest
+import requests
 
 from tests.realtime.scaleout_cluster import (
+    PASSWORD,
+    PEOPLE,
+    WAIT,
     Cluster,
     Peer,
     close_all,
@@ -201,3 +207,54 @@ def test_a_dropped_client_reconnecting_to_the_other_process_gets_every_message_e
     assert sorted(m["client_msg_id"] for m in stored_thread(cluster, tid)) == sorted(
         f"line-{n}" for n in range(total)
     )
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+
+def test_a_token_revoked_on_one_process_disconnects_its_socket_on_the_other(cluster, peer):
+    # Ben's program holds a named token and a socket on server B.
+    name = f"revoke-me-{uuid.uuid4().hex[:8]}"
+    issued = requests.post(
+        cluster.url("a") + "/api/v1/auth/token",
+        json={"email": PEOPLE["ben"], "password": PASSWORD, "name": name},
+        timeout=WAIT,
+    )
+    assert issued.status_code == 200, issued.text
+    cluster.tokens["ben-program"] = issued.json()["token"]
+    program = peer("ben-program@B", "b", "ben-program")
+    keeps = peer("ben@B", "b", "ben")
+    both_processes_listen(cluster)
+
+    # Ben revokes it from his settings page, served by process A.
+    web = requests.Session()
+    sign_in = web.get(cluster.url("a") + "/login", timeout=WAIT)
+    signed = web.post(
+        cluster.url("a") + "/login",
+        data={"email": PEOPLE["ben"], "password": PASSWORD, "csrf_token": _csrf(sign_in.text)},
+        timeout=WAIT,
+    )
+    assert signed.ok and signed.url.endswith("/agent/"), signed.url
+    settings = web.get(cluster.url("a") + "/settings", timeout=WAIT).text
+    row = re.search(
+        r'data-token-id="(\d+)">\s*<div class="ticket-row-main">\s*'
+        r'<span class="ticket-row-subject">' + name,
+        settings,
+    )
+    assert row, "the named token is listed"
+    revoked = web.post(
+        cluster.url("a") + f"/settings/tokens/{row.group(1)}/revoke",
+        data={"csrf_token": _csrf(settings)},
+        timeout=WAIT,
+    )
+    assert revoked.ok
+
+    wait_until(lambda: not program.sio.connected, "B to disconnect the revoked token's socket")
+    assert keeps.sio.connected  # Ben's other token is untouched
+    answer = requests.get(
+        cluster.url("b") + "/api/v1/tickets",
+        headers={"Authorization": f"Bearer {cluster.tokens['ben-program']}"},
+        timeout=WAIT,
+    )
+    assert answer.status_code == 401

@@ -225,7 +225,7 @@ def test_flask_audit_list_prints_the_latest_first_and_filters(cli, factory, db_s
 def test_a_portal_registration_and_a_settings_change_are_audited(client, factory, db_session):
     from sqlalchemy import select
 
-    from helpdesk.models import AuditEvent
+    from helpdesk.models import AuditEvent, User
 
     factory.client("acme")
     answer = client.post(
@@ -233,6 +233,10 @@ def test_a_portal_registration_and_a_settings_change_are_audited(client, factory
         data={"name": "Mia", "email": "mia@example.test", "password": "long-enough-pw"},
     )
     assert answer.status_code in (302, 303)
+    mia = db_session.scalar(select(User).where(User.email == "mia@example.test"))
+    mia.email_confirmed_at = mia.created_at  # as if the mailed link was followed
+    db_session.commit()
+    client.post("/c/acme/login", data={"email": "mia@example.test", "password": "long-enough-pw"})
     client.post("/c/acme/settings", data={"locale": "de", "timezone": "Europe/Berlin"})
     kinds = db_session.scalars(select(AuditEvent.kind).order_by(AuditEvent.id)).all()
     assert "registered" in kinds and "settings_changed" in kinds

@@ -109,7 +109,7 @@ def test_a_forged_or_garbled_token_leads_nowhere(db_session, acme, kei, now, tok
 
 
 def test_a_signed_token_of_the_wrong_shape_leads_nowhere(db_session, acme, kei, now):
-    serializer = password_tokens._serializer()
+    serializer = password_tokens._serializer("password")
     for payload in ([kei.id], ["1", 2, "x"], {"u": kei.id}, [kei.id, "now", "x"]):
         token = serializer.dumps(payload)
         assert password_tokens.user_for_token(db_session, token, realm=acme.id, now=now) is None

@@ -138,7 +138,9 @@ def test_a_password_the_person_changed_is_kept_unless_forced(db_session, now, ex
 
     provision(db_session, example, now=now)
     root = user(db_session, "root@provider.test")
-    accounts.change_password(db_session, root, current="pw-root", new="my-own-pw", realm="staff")
+    accounts.change_password(
+        db_session, root, current="pw-root", new="my-own-pw", realm="staff", now=now
+    )
     example["admins"][0]["password"] = "new-root-pw"
 
     report = provision(db_session, example, now=now)

@@ -23,7 +23,7 @@ def test_an_unknown_client_slug_answers_404(client, acme):
     assert client.get("/c/nope/login").status_code == 404
 
 
-def test_a_visitor_registers_and_becomes_a_signed_in_customer_of_that_client(
+def test_a_visitor_registers_a_customer_account_of_that_client_to_be_confirmed(
     client, acme, db_session
 ):
     response = client.post(
@@ -38,7 +38,8 @@ def test_a_visitor_registers_and_becomes_a_signed_in_customer_of_that_client(
         acme.id,
         "Kei Tanaka",
     )
-    assert client.get("/c/acme/tickets").status_code == 200
+    assert user.email_confirmed_at is None  # tests/web/test_portal_confirmation.py goes on
+    assert client.get("/c/acme/tickets").status_code == 302
 
 
 def test_registration_with_a_short_password_is_refused_and_stores_nothing(

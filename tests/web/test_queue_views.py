@@ -268,3 +268,14 @@ def test_the_ticket_page_takes_a_ticket_from_the_colleague_it_showed(
     assert response.status_code == 302
     db_session.refresh(ticket)
     assert ticket.assignee_id == ola.id
+
+
+def test_names_in_the_queue_are_isolated_so_a_right_to_left_name_cannot_reorder_the_row(
+    client, factory, acme, ola, db_session
+):
+    fatima = factory.customer(acme, name="فاطمة السيد")
+    factory.ticket(acme, subject="VPN", requester=fatima)
+    login(client, ola)
+    html = client.get("/agent/?view=all").get_data(as_text=True)
+    assert "<bdi>فاطمة السيد</bdi>" in html
+    assert f"<bdi>{ola.name}</bdi>" in html  # the account menu too

@@ -23,7 +23,7 @@ from helpdesk.models import (
     SlaTarget,
     User,
 )
-from helpdesk.services import audit
+from helpdesk.services import audit, sessions
 from helpdesk.services.auth import token_digest
 from helpdesk.services.provisioning.parse import load_file
 from helpdesk.services.provisioning.plan import (
@@ -59,9 +59,15 @@ def provision(
     try:
         plan = validate(session, data)
         report = ProvisioningReport()
-        _Applier(session, report, now, force_passwords).apply(plan)
+        applier = _Applier(session, report, now, force_passwords)
+        applier.apply(plan)
         if report.changes:  # the audit event commits with the changes it lists
             audit.record(session, "provision", now=now, data={"changes": report.lines()})
+        # People whose password was reset or whose access shrank are signed out everywhere.
+        ended = [
+            (user, sessions.stage_end_all(session, user, reason=why, now=now, actor=None))
+            for user, why in applier.sign_out.items()
+        ]
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -71,6 +77,8 @@ def provision(
     except BaseException:
         session.rollback()
         raise
+    for user, staged in ended:
+        sessions.finish(session, staged, user=user)
     return report
 
 
@@ -97,6 +105,7 @@ class _Applier:
         self.calendars: dict[str, Calendar] = {}
         self.clients: dict[str, Client] = {}
         self.sites: dict[str, Site] = {}
+        self.sign_out: dict[User, str] = {}  # existing users to sign out everywhere, and why
 
     def apply(self, plan: Plan) -> None:
         """Upsert every section in dependency order."""
@@ -209,6 +218,7 @@ class _Applier:
         )
         key = f"{client.slug}:{v['email']}" if role == "customer" else v["email"]
         created = user is None
+        before = None if created else _access(user)
         if created:
             user = User(
                 realm=realm,
@@ -241,8 +251,15 @@ class _Applier:
                 changed.append("password")
             else:
                 self.report.kept_password(role, key)
+        if created or "password" in changed:
+            # The operator vouches for the address (and, with a password, for who signs in).
+            user.email_confirmed_at = user.email_confirmed_at or self.now
         if role == "agent":
             changed += self._agent_lists(user, v)
+        if before is not None:
+            why = _narrowed(before, _access(user))
+            if why is not None:
+                self.sign_out[user] = why
         if created:
             self.report.created(role, key)
         else:
@@ -276,6 +293,38 @@ class _Applier:
                 user.served_clients = wanted
                 changed.append("clients")
         return changed
+
+
+def _access(user: User) -> dict[str, Any]:
+    """What a user's sessions and tokens rely on: password, active flag, role and clients."""
+    return {
+        "password": user.password_mark(),
+        "active": bool(user.active),
+        "role": user.role,
+        "client_id": user.client.id if user.client is not None else user.client_id,
+        "all_clients": bool(user.serves_all_clients),
+        # Only agents serve clients (and reading the list costs a query per person).
+        "clients": {c.slug for c in user.served_clients} if user.role == "agent" else set(),
+    }
+
+
+def _narrowed(before: dict[str, Any], after: dict[str, Any]) -> str | None:
+    """Why a change signs the user out everywhere (None: it only adds or keeps access).
+
+    A new password ends what the old one opened; a deactivation, another role or client,
+    or clients taken away end sessions that were granted more than the user has now.
+    """
+    if before["password"] != after["password"]:
+        return "password_set"
+    if before["active"] and not after["active"]:
+        return "deactivated"
+    if (before["role"], before["client_id"]) != (after["role"], after["client_id"]):
+        return "permissions_changed"
+    if after["all_clients"]:
+        return None
+    if before["all_clients"] or before["clients"] - after["clients"]:
+        return "permissions_changed"
+    return None
 
 
 def _replace_rows(rows: list, wanted: list[str], key: Callable, make: Callable) -> bool:
