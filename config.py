@@ -138,6 +138,10 @@ class Config:
     RATELIMIT_API_INTAKE = os.environ.get("RATELIMIT_API_INTAKE", "600/minute")  # per token
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10/hour")  # per address
     RATELIMIT_PORTAL_FILING = os.environ.get("RATELIMIT_PORTAL_FILING", "30/hour")  # per address
+    # Per open socket: chat lines, typing signals and read receipts (chat bursts pass).
+    RATELIMIT_CHAT_LINES = os.environ.get("RATELIMIT_CHAT_LINES", "20 per 10 seconds")
+    RATELIMIT_CHAT_TYPING = os.environ.get("RATELIMIT_CHAT_TYPING", "10 per 10 seconds")
+    RATELIMIT_CHAT_READS = os.environ.get("RATELIMIT_CHAT_READS", "30 per 10 seconds")
     # Password links asked for, staff and portals together, per address:
     RATELIMIT_PASSWORD_LINK = os.environ.get("RATELIMIT_PASSWORD_LINK", "5/hour")
     SCHEDULER_ENABLED = os.environ.get("SCHEDULER_ENABLED", "1") == "1"

@@ -37,7 +37,7 @@ from helpdesk.services.errors import ServiceError
 from helpdesk.services.scope import thread_visibility
 from helpdesk.services.tickets import BODY_MAX, add_message
 
-limits = SocketLimits({"send_message": (20, 10.0), "typing": (10, 10.0), "read": (30, 10.0)})
+limits = SocketLimits()  # RATELIMIT_CHAT_LINES, RATELIMIT_CHAT_TYPING, RATELIMIT_CHAT_READS
 REPLAY_MAX = 500
 
 
@@ -116,7 +116,7 @@ def _note_activity() -> None:
 
 
 def _limited(event: str):
-    wait = limits.check(request.sid, event)
+    wait = limits.check(request.sid, event, current_app.config)
     if wait:
         return fail("rate_limited", _("Too many messages; slow down."), retry_after=round(wait, 1))
     return None
@@ -229,7 +229,7 @@ def on_send_message(payload=None):
     context = chat_context(ticket_id, msg_id)
     if context is None:
         return fail("not_found", _("Not found."))
-    refused = linewriter.refusal(limits, request.sid, _invalid_line(payload))
+    refused = linewriter.refusal(limits, request.sid, _invalid_line(payload), current_app.config)
     if refused is not None:
         return _answer(refused)
     try:

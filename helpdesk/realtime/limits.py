@@ -1,10 +1,41 @@
-"""Per-socket rate limits: token buckets kept in memory for each connection."""
+"""Per-socket rate limits: token buckets kept in memory for each connection.
+
+Each limited event has a setting in Flask-Limiter's notation (RATELIMIT_CHAT_LINES,
+RATELIMIT_CHAT_TYPING, RATELIMIT_CHAT_READS: "20 per 10 seconds"), read when a socket's
+bucket is made; an empty setting or RATELIMIT_ENABLED=0 lets every event through, as for
+the HTTP limits.
+"""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from limits import parse
+
+SETTINGS = {
+    "send_message": "RATELIMIT_CHAT_LINES",
+    "typing": "RATELIMIT_CHAT_TYPING",
+    "read": "RATELIMIT_CHAT_READS",
+}
+
+
+@functools.lru_cache(maxsize=32)
+def parse_rule(text: str) -> tuple[float, float]:
+    """(events, per seconds) of a setting such as "20 per 10 seconds" or "30/minute"."""
+    item = parse(text)
+    return float(item.amount), float(item.get_expiry())
+
+
+def rule_for(config: Mapping, event: str) -> tuple[float, float] | None:
+    """The limit of an event under these settings; None when it is not limited."""
+    if not config.get("RATELIMIT_ENABLED", True):
+        return None
+    text = config.get(SETTINGS[event]) or ""
+    return parse_rule(text) if text.strip() else None
 
 
 @dataclass
@@ -32,17 +63,20 @@ class Bucket:
 class SocketLimits:
     """Buckets per (socket id, event); forgotten when the socket disconnects."""
 
-    def __init__(self, rules: dict[str, tuple[float, float]]):
-        self.rules = rules
-        self._buckets: dict[tuple[str, str], Bucket] = {}
+    def __init__(self):
+        self._buckets: dict[tuple[str, str], Bucket | None] = {}
         self._lock = threading.Lock()
 
-    def check(self, sid: str, event: str) -> float:
-        """0 if the event may pass, else the seconds until it may."""
-        rate, per = self.rules[event]
+    def check(self, sid: str, event: str, config: Mapping) -> float:
+        """0 if the event may pass, else the seconds until it may (under `config`'s rule,
+        read when the socket first sends the event)."""
+        key = (sid, event)
         with self._lock:
-            bucket = self._buckets.setdefault((sid, event), Bucket(rate, per))
-            return bucket.take()
+            if key not in self._buckets:
+                rule = rule_for(config, event)
+                self._buckets[key] = Bucket(*rule) if rule is not None else None
+            bucket = self._buckets[key]
+            return bucket.take() if bucket is not None else 0.0
 
     def forget(self, sid: str) -> None:
         """Drop a closed socket's buckets."""

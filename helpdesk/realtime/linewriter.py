@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -67,13 +68,15 @@ class Outcome:
     message: dict | None = None  # the stored (or earlier) message's JSON
 
 
-def refusal(limits: SocketLimits, sid: str, invalid: dict | None) -> Outcome | None:
+def refusal(
+    limits: SocketLimits, sid: str, invalid: dict | None, config: Mapping
+) -> Outcome | None:
     """The checks of a chat line on a ticket its author may see, in their one order: the
     socket's rate limit, then the line itself. None: it may be stored.
 
     The handler (one transaction per line) and the writer (group commit) both ask here.
     """
-    wait = limits.check(sid, "send_message")
+    wait = limits.check(sid, "send_message", config)
     if wait:
         return Outcome(wait=wait)
     if invalid is not None:
@@ -179,7 +182,7 @@ class LineWriter:
             if context is None:
                 line.outcome = Outcome(slow=True)
                 return None
-            refused = refusal(self.limits, line.sid, line.invalid)
+            refused = refusal(self.limits, line.sid, line.invalid, self.app.config)
             if refused is not None:
                 line.outcome = refused
                 return None

@@ -249,3 +249,35 @@ def test_socket_events_leave_no_routing_error_for_the_garbage_collector(connect,
         assert lingering() == before
     finally:
         gc.enable()
+
+
+def test_the_chat_line_limit_is_a_setting(app, connect, desk, chat_writes):
+    app.config["RATELIMIT_CHAT_LINES"] = "3 per minute"
+    t = desk["ticket"]
+    kei = connect(desk["kei"])
+    acks = [
+        kei.emit(
+            "send_message",
+            {"ticket_id": t.id, "body": f"line {i}", "client_msg_id": f"l{i}"},
+            callback=True,
+        )
+        for i in range(5)
+    ]
+    assert [a["ok"] for a in acks] == [True, True, True, False, False]
+
+
+def test_rate_limits_switched_off_let_a_flood_of_chat_lines_through(
+    app, connect, desk, chat_writes
+):
+    app.config["RATELIMIT_ENABLED"] = False
+    t = desk["ticket"]
+    kei = connect(desk["kei"])
+    acks = [
+        kei.emit(
+            "send_message",
+            {"ticket_id": t.id, "body": f"burst {i}", "client_msg_id": f"b{i}"},
+            callback=True,
+        )
+        for i in range(40)
+    ]
+    assert all(a["ok"] for a in acks)
