@@ -157,7 +157,7 @@ export class Thread {
     avatar.setAttribute("aria-hidden", "true");
     const card = element("div", "msg-card");
     const head = element("header", "msg-head");
-    head.append(element("span", "msg-author", author ? author.name : this.labels.helpdesk));
+    head.append(element("bdi", "msg-author", author ? author.name : this.labels.helpdesk));
     const tag = this.tagFor(author);
     if (tag) {
       head.append(element("span", "tag", tag));
