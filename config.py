@@ -91,6 +91,9 @@ class Config:
     PASSWORD_LINK_MINUTES = int(os.environ.get("PASSWORD_LINK_MINUTES", "60"))
     # How long the link that confirms a portal registration's e-mail address works (once).
     CONFIRM_LINK_HOURS = int(os.environ.get("CONFIRM_LINK_HOURS", "48"))
+    # Clients, SLA targets, calendars and sites are cached per process; another process's
+    # change to them is seen within this many seconds (0: at every use; negative: no cache).
+    WORLD_CACHE_SECONDS = float(os.environ.get("WORLD_CACHE_SECONDS", "1"))
     # A queued mail still unsent after this many hours is marked failed (and logged).
     MAIL_GIVE_UP_HOURS = float(os.environ.get("MAIL_GIVE_UP_HOURS", "48"))
     # Inbound: larger mail is refused at the SMTP DATA stage with 552.
@@ -203,6 +206,7 @@ def _int_env(name: str, default: int) -> int:
 class TestConfig(Config):
     """Settings for the test suite: in-memory or DATABASE_URL, no message queue, no CSRF."""
 
+    WORLD_CACHE_SECONDS = 0.0  # every use checks the world version
     TESTING = True
     SECRET_KEY = secrets.token_hex(32)  # a new one per test run: no fixed key in the code
     SQLALCHEMY_DATABASE_URI = None  # set by tests/conftest.py

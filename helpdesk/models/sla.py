@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship
 
 from helpdesk.extensions import db
 from helpdesk.models.tenancy import Calendar
@@ -36,6 +36,8 @@ class SlaClock(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets a ticket's clocks go in one INSERT ... RETURNING on SQLite too (see TicketEvent).
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     metric: Mapped[str] = mapped_column(String(16))

@@ -16,7 +16,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship
 
 from helpdesk.extensions import db
 from helpdesk.models.sites import Site
@@ -46,6 +46,8 @@ class Ticket(db.Model):
         Index("ix_tickets_requester_created", "requester_id", "created_at"),
         Index("ix_tickets_queue", "site_id", "status", "created_at"),
         Index("ix_tickets_client_status_due", "client_id", "status", "next_due_at"),
+        # GET /tickets, newest first: read from the end of the index, not sorted per request.
+        Index("ix_tickets_created_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,6 +112,7 @@ class Message(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # chat lines batch (TicketEvent)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(16), default="reply")
@@ -134,6 +137,10 @@ class TicketEvent(db.Model):
     __table_args__ = (Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # A flush's events go in one INSERT ... RETURNING: SQLite returns rows in no promised
+    # order, so SQLAlchemy matches them to their objects by this client-side counter
+    # (PostgreSQL batches without it). Without it, every event was its own statement.
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash
 
 from helpdesk.domain.text import without_bidi_controls
 from helpdesk.models import STAFF_REALM, ApiToken, Client, SocketConnection, User
-from helpdesk.services import audit, sessions
+from helpdesk.services import audit, sessions, world_cache
 
 TOKEN_LIFETIME = timedelta(days=30)
 TOKEN_NAME_MAX = 80
@@ -106,5 +106,5 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> User | Non
 
 
 def client_for_intake_token(session: Session, token: str) -> Client | None:
-    """The client whose intake token this is."""
-    return session.scalar(select(Client).where(Client.intake_token_hash == token_digest(token)))
+    """The client whose intake token this is (cached per process: services.world_cache)."""
+    return world_cache.client_by_intake_token(session, token_digest(token))

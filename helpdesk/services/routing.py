@@ -42,6 +42,7 @@ from helpdesk.models import (
     agent_clients,
 )
 from helpdesk.notify import publish
+from helpdesk.services import world_cache
 from helpdesk.services.errors import Conflict, Forbidden
 from helpdesk.services.scope import agent_serves
 
@@ -105,7 +106,7 @@ def _speaks():
 
 
 @functools.lru_cache(maxsize=64)
-def _agent_query(by_client: bool, by_ids: bool, by_need: bool, by_skill: bool, available: bool):
+def _agent_query(by_client: bool, by_ids: bool, by_need: bool, by_skill: bool):
     """The agent query for one combination of filters, built once; values come as parameters.
 
     Building and cache-keying this statement per call cost more than running it.
@@ -166,8 +167,6 @@ def _agent_query(by_client: bool, by_ids: bool, by_need: bool, by_skill: bool, a
                 AgentSkill.user_id == User.id, AgentSkill.skill == bindparam("skill")
             )
             stmt = stmt.where(has_skill.correlate(User).exists())
-    if available:
-        stmt = stmt.where(User.presence == "online", load < User.capacity)
     return stmt
 
 
@@ -177,20 +176,16 @@ def agent_views(
     client_id: int | None = None,
     agent_ids=None,
     need: Need | None = None,
-    available: bool = False,
 ) -> tuple[list[AgentView], dict[str, int]]:
     """Active agents (serving `client_id`, if given) with load and lists, in one query.
 
-    With `need`, only agents who speak its language and have its skill; with
-    `available`, only those online and under capacity. Returns the views and a map of
-    site slug -> site id.
+    With `need`, only agents who speak its language and have its skill. Returns the views
+    and a map of site slug -> site id.
     """
     if agent_ids is not None and not agent_ids:
         return [], {}
     by_skill = need is not None and need.skill is not None
-    stmt = _agent_query(
-        client_id is not None, agent_ids is not None, need is not None, by_skill, available
-    )
+    stmt = _agent_query(client_id is not None, agent_ids is not None, need is not None, by_skill)
     params: dict = {}
     if client_id is not None:
         params.update(client_id=client_id, client_text=str(client_id))
@@ -268,7 +263,7 @@ def load_decision(session: Session, decision: Decision, sites: dict[str, int]) -
     if decision.agent is not None:
         session.get(User, decision.agent.id)
     if decision.site in sites:
-        session.get(Site, sites[decision.site])
+        world_cache.site(session, sites[decision.site])
 
 
 def apply_decision(
@@ -283,7 +278,9 @@ def apply_decision(
 ) -> None:
     """Store a decision on the ticket (assignee or queue site) with its events."""
     ticket.routing_note = note_of(decision)
-    ticket.site = session.get(Site, sites[decision.site]) if decision.site in sites else None
+    ticket.site = (
+        world_cache.site(session, sites[decision.site]) if decision.site in sites else None
+    )
     record(
         session,
         ticket,
@@ -310,20 +307,15 @@ def apply_decision(
 
 
 def live_decision(session: Session, need: Need, now: datetime) -> tuple[Decision, dict]:
-    """The live decision for a need, and the site map.
+    """The live decision for a need, and the site map, from one indexed query.
 
-    SQL narrows the agents to those who serve the client, speak the language, have the
-    skill and are online with room, so a desk of 10,000 agents costs about what one of
-    100 does; only the shift check is left to the domain. When none of them is on
-    shift, a second query brings every qualified agent, whatever their presence and
-    load, to find the next shift that can pick the ticket up.
+    SQL narrows the agents to those who serve the client, speak the language and have the
+    skill (with their load), so a desk of 10,000 agents costs about what one of 100 does;
+    the domain checks presence, room and shifts, and without anyone eligible finds the
+    next shift that can pick the ticket up among the same agents.
     """
-    views, sites = agent_views(session, client_id=need.client_id, need=need, available=True)
-    decision = choose(views, need, now, live=True)
-    if decision.agent is None:
-        views, sites = agent_views(session, client_id=need.client_id, need=need)
-        decision = choose(views, need, now, live=True)
-    return decision, sites
+    views, sites = agent_views(session, client_id=need.client_id, need=need)
+    return choose(views, need, now, live=True), sites
 
 
 def preview(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session, aliased, object_session, scoped_session
+from sqlalchemy.orm import Session, aliased, object_session
 
 from helpdesk.domain.calendar import BusinessCalendar
 from helpdesk.domain.sla import business_minutes, clock_times
@@ -29,6 +29,7 @@ from helpdesk.models import (
     TicketEvent,
 )
 from helpdesk.serializers import iso
+from helpdesk.services import world_cache
 
 METRIC_FIELDS = {
     "first_response": "first_response",
@@ -40,9 +41,6 @@ METRIC_FIELDS = {
 @functools.lru_cache(maxsize=256)
 def _calendar(timezone: str, hours_key: str, holidays_key: tuple[str, ...]) -> BusinessCalendar:
     return BusinessCalendar.from_spec(timezone, json.loads(hours_key), list(holidays_key))
-
-
-_TARGETS_KEY = "helpdesk.sla.targets"
 
 
 def business_calendar(calendar: Calendar | None) -> BusinessCalendar:
@@ -57,26 +55,12 @@ def business_calendar(calendar: Calendar | None) -> BusinessCalendar:
 
 
 def policy_target(session: Session, client_id: int, priority: str) -> SlaTarget | None:
-    """The client's SLA targets for a priority, if it has any.
+    """The client's SLA targets for a priority, if it has any (with their calendar).
 
-    Read once per transaction: a batch of chat lines (realtime/linewriter.py) asks for the
-    same targets line after line.
+    Cached per process (services.world_cache): a filing or a batch of chat lines reads
+    nothing for them.
     """
-    if isinstance(session, scoped_session):
-        session = session.registry()
-    key = (client_id, priority)
-    memo = session.info.get(_TARGETS_KEY)
-    current = session.get_transaction()
-    if memo is not None and current is not None and memo[0] is current and key in memo[1]:
-        return memo[1][key]
-    target = session.scalar(
-        select(SlaTarget).where(SlaTarget.client_id == client_id, SlaTarget.priority == priority)
-    )
-    transaction = session.get_transaction()  # the query began one if none was open
-    if memo is None or memo[0] is not transaction:
-        memo = session.info[_TARGETS_KEY] = (transaction, {})
-    memo[1][key] = target
-    return target
+    return world_cache.sla_target(session, client_id, priority)
 
 
 def _pauses(clock: SlaClock) -> list[tuple[datetime, datetime | None]]:
