@@ -116,6 +116,12 @@ def num_filter(value: float | int | None) -> str:
     return format_decimal(round(value, 2) + 0.0, format="#,##0.##")
 
 
+@bp.app_template_filter("said")
+def said_filter(labels: dict) -> dict:
+    """Labels (lazy strings) said once in the viewer's language, for rows that repeat them."""
+    return {key: str(value) for key, value in labels.items()}
+
+
 @bp.app_template_filter("utc")
 def utc_filter(value: datetime | None) -> str:
     """An instant in UTC as evidence shows it: 2026-03-09 15:05:00 UTC."""

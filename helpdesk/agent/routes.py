@@ -11,7 +11,6 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from helpdesk.agent import bp
 from helpdesk.agent.forms import (
@@ -25,7 +24,7 @@ from helpdesk.agent.forms import (
     TakeForm,
     UpdateForm,
 )
-from helpdesk.agent.queues import view_clause, view_counts
+from helpdesk.agent.queues import queue_page, view_clause, view_counts
 from helpdesk.domain.routing import CalendarMemo
 from helpdesk.extensions import db
 from helpdesk.models import ID_MAX, Ticket, User
@@ -101,16 +100,9 @@ def queue():
         viewer=current_user,
         ignore=ignore,
     )
-    stmt = stmt.options(
-        joinedload(Ticket.client),
-        joinedload(Ticket.requester),
-        joinedload(Ticket.assignee),
-        joinedload(Ticket.site),
-    ).order_by(*form.ordering())
-    page = form.value("page")
-    pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
-    if not pagination.items and page > 1 and pagination.pages:
-        pagination = db.paginate(stmt, page=pagination.pages, per_page=PER_PAGE, error_out=False)
+    pagination = queue_page(
+        db.session, stmt.order_by(*form.ordering()), page=form.value("page"), per_page=PER_PAGE
+    )
     live = live_clocks_by_ticket(db.session, [t.id for t in pagination.items])
     fragment = request.headers.get("X-Fragment") == "rows"
     html = render_template(

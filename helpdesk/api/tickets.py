@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +17,7 @@ from helpdesk.api import bp
 from helpdesk.api.openapi import operation
 from helpdesk.api.parsing import parse_body, parse_query
 from helpdesk.api.principal import Principal, current_principal, current_user
+from helpdesk.api.ticket_list import client_ids_of, ticket_page
 from helpdesk.extensions import db
 from helpdesk.i18n import normalize_locale
 from helpdesk.models import Client, Message, Ticket, User
@@ -50,6 +51,7 @@ from helpdesk.services.tickets import (
     update_ticket,
     validate_new_ticket,
 )
+from helpdesk.services.totals import capped_total
 
 IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",
@@ -184,19 +186,6 @@ def file_ticket():
 # Reading
 
 
-def _page_options() -> list:
-    options = [
-        selectinload(Ticket.client),
-        selectinload(Ticket.requester),
-        selectinload(Ticket.assignee).selectinload(User.site),
-        selectinload(Ticket.site),
-    ]
-    # The SLA engine adds clocks to tickets; load them per page, not per ticket.
-    if hasattr(Ticket, "sla_clocks"):
-        options.append(selectinload(Ticket.sla_clocks))
-    return options
-
-
 @bp.get("/tickets")
 @operation(
     summary="Tickets the caller may see, newest first.",
@@ -215,23 +204,26 @@ def list_tickets():
         stmt = stmt.where(Ticket.status == query.status)
     if query.assignee == "me":
         stmt = stmt.where(Ticket.assignee_id == user.id)
+    client = None
     if query.client is not None:
         client = get_visible_client(db.session, user, query.client)
         if client is None:
             raise NotFound(_("No such client."))
         stmt = stmt.where(Ticket.client_id == client.id)
-    total = db.session.scalar(stmt.with_only_columns(func.count(Ticket.id)))
-    page = db.session.scalars(
-        stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
-        .offset((query.page - 1) * query.per_page)
-        .limit(query.per_page)
-        .options(*_page_options())
-    ).all()
+    total = capped_total(db.session, stmt)
+    items = ticket_page(
+        db.session,
+        stmt,
+        clients=client_ids_of(db.session, user, client),
+        offset=(query.page - 1) * query.per_page,
+        limit=query.per_page,
+    )
     return jsonify(
-        items=[ticket_json(t) for t in page],
+        items=items,
         page=query.page,
         per_page=query.per_page,
-        total=total,
+        total=total.value,
+        total_exact=total.exact,
     )
 
 

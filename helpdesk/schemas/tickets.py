@@ -209,4 +209,10 @@ class TicketList(Response):
     items: list[Ticket]
     page: int
     per_page: int
-    total: int
+    total: int = Field(
+        description="Tickets matching the filters: exact up to 10,000; past that an estimate "
+        "(never below 10,000) and `total_exact` is false."
+    )
+    total_exact: bool = Field(
+        description="False when `total` is an estimate (more than 10,000 tickets match)."
+    )

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event
 
 from helpdesk.extensions import db
+from helpdesk.services import totals
 from tests.api.helpers import assert_error, intake_headers
 
 
@@ -155,6 +156,57 @@ def test_a_page_costs_the_same_number_of_queries_however_many_tickets(
     many = queries_for_page()
     # Principal, count, page, then one query per eager-loaded relation: never per ticket.
     assert few == many
+
+
+def test_the_statements_of_a_page_do_not_grow_with_its_size_or_with_the_tickets(
+    client, acme, factory, db_session, bearer
+):
+    site = factory.site("manila")
+    for _ in range(10):
+        ticket = factory.ticket(acme.client, factory.customer(acme.client))
+        ticket.assignee, ticket.site = factory.agent([acme.client], site=site), site
+    db_session.commit()
+    callers = {"agent": bearer(acme.agent), "admin": bearer(factory.admin())}
+
+    def statements(headers, per_page: int) -> int:
+        db_session.expunge_all()
+        with _counting_queries() as seen:
+            response = client.get(f"/api/v1/tickets?per_page={per_page}", headers=headers)
+        assert response.status_code == 200
+        return len(seen)
+
+    for headers in callers.values():
+        statements(headers, 10)  # the token's first use is noted
+    before = {who: statements(headers, 10) for who, headers in callers.items()}
+    for _ in range(40):
+        factory.ticket(acme.client, factory.customer(acme.client))
+    assert {who: statements(headers, 10) for who, headers in callers.items()} == before
+    assert {who: statements(headers, 50) for who, headers in callers.items()} == before
+
+
+def test_the_total_is_exact_up_to_the_cap_and_a_flagged_estimate_past_it(
+    client, acme, filed, bearer, monkeypatch
+):
+    headers = bearer(acme.agent)
+    body = client.get("/api/v1/tickets?per_page=2", headers=headers).get_json()
+    assert body["total"] == 5 and body["total_exact"] is True
+    monkeypatch.setattr(totals, "COUNT_CAP", 5)
+    body = client.get("/api/v1/tickets?per_page=2", headers=headers).get_json()
+    assert body["total"] == 5 and body["total_exact"] is True
+    monkeypatch.setattr(totals, "COUNT_CAP", 3)
+    body = client.get("/api/v1/tickets?per_page=2&page=3", headers=headers).get_json()
+    # Past the cap: never below it, flagged, and the pages still hold every ticket.
+    assert body["total"] >= 3 and body["total_exact"] is False
+    assert [t["id"] for t in body["items"]] == [filed[0].id]
+
+
+def test_a_listed_ticket_reads_as_the_ticket_itself(client, acme, filed, bearer):
+    headers = bearer(acme.agent)
+    listed = client.get("/api/v1/tickets", headers=headers).get_json()["items"]
+    for item in listed:
+        alone = client.get(f"/api/v1/tickets/{item['id']}", headers=headers).get_json()
+        alone.pop("messages")
+        assert item == alone
 
 
 def test_intake_tokens_of_another_client_cannot_read_anything(client, acme, globex, filed):

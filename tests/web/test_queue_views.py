@@ -7,8 +7,10 @@ import re
 import pytest
 from sqlalchemy import event, select
 
+from helpdesk.agent import queues
 from helpdesk.extensions import db
 from helpdesk.models import Ticket, TicketEvent
+from helpdesk.services import totals
 from helpdesk.services.tickets import update_ticket
 from tests.conftest import login
 
@@ -159,6 +161,54 @@ def test_the_waiting_view_runs_the_same_number_of_queries_for_many_rows(client, 
             category="billing",
         )
     assert queries() == few
+
+
+def _statements_of(client, url: str) -> int:
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    db.session.expire_all()
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+@pytest.mark.parametrize("view", ["all", "mine"])
+def test_the_statements_of_a_queue_page_do_not_grow_with_its_rows(
+    client, factory, acme, ola, db_session, now, view
+):
+    def add(n: int) -> None:
+        for i in range(n):
+            ticket = factory.ticket(acme, requester=factory.customer(acme), channel="chat")
+            agent = ola if i % 2 else factory.agent([acme], name=f"Agent {i}", languages=("en",))
+            update_ticket(db_session, ticket=ticket, actor=agent, now=now, assignee_id=agent.id)
+
+    login(client, ola)
+    add(10)
+    client.get("/agent/")  # the first page of a visit also records the agent's activity
+    few = _statements_of(client, f"/agent/?view={view}")
+    add(40)
+    html = client.get(f"/agent/?view={view}").get_data(as_text=True)
+    assert html.count("data-ticket-id") == (50 if view == "all" else 25)
+    assert _statements_of(client, f"/agent/?view={view}") == few
+
+
+def test_past_the_counting_cap_the_queue_says_how_many_at_least(
+    client, factory, acme, ola, monkeypatch, page_text
+):
+    monkeypatch.setattr(totals, "COUNT_CAP", 2)
+    monkeypatch.setattr(queues, "COUNT_CAP", 2)
+    for _ in range(3):
+        factory.ticket(acme)
+    login(client, ola)
+    response = client.get("/agent/?view=all")
+    assert "2+ tickets match" in page_text(response)
+    assert len(queue_refs(response)) == 3
 
 
 # -- taking a waiting ticket -----------------------------------------------------------------------
