@@ -56,5 +56,17 @@ bench: $(VENV)/.dev-installed
 	$(PY) bench/intake.py
 	$(PY) bench/load.py
 
+# Side by side with django-helpdesk (../shared/bench): ratios, targets, verdicts; RUNS/N as the scripts'.
+.PHONY: bench-peer bench-memory
+RUNS ?= 3
+N ?= 2000
+bench-peer: $(VENV)/.dev-installed
+	$(PY) bench/peer.py --runs $(RUNS) --n $(N)
+
+# Workers' RSS over 20,000 filings (FILINGS=6000 for a shorter check).
+FILINGS ?= 20000
+bench-memory: $(VENV)/.dev-installed translations
+	$(PY) bench/memory.py --filings $(FILINGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
