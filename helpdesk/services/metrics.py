@@ -1,19 +1,13 @@
 """Response metrics of one client and period, computed by SQL aggregates.
 
-The figures are defined in `helpdesk.domain.metrics`; here each group of figures is one
-aggregate query over the period's tickets (found through the (client_id, created_at)
-index) and their SLA clocks. Nothing loops over tickets in Python: only aggregated rows
-(one per metric, breakdown value, heatmap cell or day) come back.
-
-Percentiles: PostgreSQL's `percentile_cont`; SQLite has no percentile function, so the
-values are ranked with `row_number()` and `count()` windows and the two neighbour ranks
-of each percentile are interpolated in SQL with the same float operations, which gives
-the same figures to the last bit.
-
-Local time: PostgreSQL reads `created_at AT TIME ZONE tz`. SQLite knows no zones, so the
-period is split into runs of constant UTC offset (at most a few per year) and each
-ticket's instant is shifted by its run's offset in minutes: exact for half-hour and
-quarter-hour zones, and across DST changes.
+The figures are defined in `helpdesk.domain.metrics`; here they are aggregate queries over
+the period's tickets (found through the (client_id, created_at) index) and their SLA
+clocks. Nothing loops over tickets in Python: only aggregated rows (one per metric,
+breakdown value, heatmap cell or day) come back. The whole dashboard takes two passes on
+PostgreSQL: one over the tickets grouped by every breakdown, heatmap cell and day at once,
+one over their clocks per breakdown value and metric (grouping sets; SQLite runs one
+GROUP BY per set). The dialect-specific SQL (local time, percentiles, grouping sets) is in
+`helpdesk.services.metrics_sql`.
 """
 
 from __future__ import annotations
@@ -22,18 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import (
-    ColumnElement,
-    Float,
-    Integer,
-    and_,
-    case,
-    cast,
-    extract,
-    func,
-    literal,
-    select,
-)
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.domain.metrics import (
@@ -49,7 +32,14 @@ from helpdesk.domain.metrics import (
     Summary,
 )
 from helpdesk.models import Client, Site, SlaClock, Ticket, User
-from helpdesk.models.types import UTCDateTime
+from helpdesk.services.metrics_sql import (
+    LocalParts,
+    count_if,
+    grouped,
+    local_parts,
+    percentile_rows,
+    set_columns,
+)
 
 DIMENSIONS = ("priority", "channel", "locale", "site", "agent")
 FIGURES = ("tickets", "solved", "backlog", "responded", "met", "missed")
@@ -143,10 +133,6 @@ def clocks_of_period(scope: Scope) -> ColumnElement[bool]:
     )
 
 
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 def outcome_expression(now: datetime) -> ColumnElement[str]:
     """A clock's outcome at `now` in SQL, as `domain.metrics.clock_outcome` defines it."""
     return case(
@@ -161,169 +147,158 @@ def outcome_expression(now: datetime) -> ColumnElement[str]:
     )
 
 
-def _instant(value: datetime) -> ColumnElement:
-    # Bound through the column type, so SQLite compares stored and bound text alike.
-    return literal(value, UTCDateTime())
+_BREAKDOWN_COLUMNS = {
+    "priority": Ticket.priority,
+    "channel": Ticket.channel,
+    "locale": Ticket.locale,
+    "site": Ticket.site_id,
+    "agent": Ticket.assignee_id,
+}
 
 
-def _sqlite_shift(column, period: Period) -> ColumnElement[str]:
-    """The SQLite date-function modifier that moves a UTC instant of the period to local time."""
-    runs = period.offset_runs()
-    modifiers = [f"{offset:+d} minutes" for _, _, offset in runs]
-    if len(runs) == 1:
-        return literal(modifiers[0])
-    return case(
-        *[(column < _instant(end), mod) for (_, end, _), mod in zip(runs, modifiers, strict=True)],
-        else_=modifiers[-1],
-    )
-
-
-@dataclass(frozen=True)
-class LocalParts:
-    """SQL expressions for an instant's local date (ISO text), weekday (Monday 0) and hour."""
-
-    day: ColumnElement
-    weekday: ColumnElement[int]
-    hour: ColumnElement[int]
-
-
-def local_parts(session: Session, period: Period, column) -> LocalParts:
-    """Local date, weekday and hour of a UTC column whose values lie in the period."""
-    if session.get_bind().dialect.name == "postgresql":
-        local = func.timezone(period.tz, column)
-        return LocalParts(
-            day=func.to_char(local, "YYYY-MM-DD"),
-            weekday=cast(extract("isodow", local), Integer) - 1,
-            hour=cast(extract("hour", local), Integer),
-        )
-    shift = _sqlite_shift(column, period)
-    return LocalParts(
-        day=func.date(column, shift),
-        weekday=(cast(func.strftime("%w", column, shift), Integer) + 6) % 7,
-        hour=cast(func.strftime("%H", column, shift), Integer),
-    )
-
-
-def _percentile_rows(session: Session, values, keys: Sequence[str]) -> list:
-    """Rows (*keys, median, p90) of a subquery with columns *keys and v (not null)."""
-    group = [values.c[k] for k in keys]
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = select(
-            *group,
-            func.percentile_cont(P50).within_group(values.c.v),
-            func.percentile_cont(P90).within_group(values.c.v),
-        ).group_by(*group)
-        return session.execute(stmt).all()
-    ranked = select(
-        *group,
-        values.c.v,
-        func.row_number().over(partition_by=group, order_by=values.c.v).label("rn"),
-        func.count().over(partition_by=group).label("n"),
-    ).subquery()
-    cols = []
-    for fraction in (P50, P90):
-        h = literal(fraction, Float()) * (ranked.c.n - 1)
-        lo = cast(h, Integer)  # floor: h >= 0
-        hi = lo + case((h > lo, 1), else_=0)  # ceil
-        lo_v = func.max(case((ranked.c.rn == lo + 1, ranked.c.v)))
-        hi_v = func.max(case((ranked.c.rn == hi + 1, ranked.c.v)))
-        cols.append(lo_v + (hi_v - lo_v) * func.max(h - lo))
-    regroup = [ranked.c[k] for k in keys]
-    return session.execute(select(*regroup, *cols).group_by(*regroup)).all()
-
-
-def _metric_figures(session: Session, scope: Scope, key=None) -> dict:
-    """{(key, metric): MetricFigures} for the period's clocks, grouped by an optional key."""
-    keyed = [key.label("k")] if key is not None else []
-    join = clocks_of_period(scope)
-    outcome = outcome_expression(scope.now)
-    counts_stmt = (
+def _metric_figures(session: Session, scope: Scope, dimensions: Sequence[str | None]) -> dict:
+    """{dimension: {(key, metric): MetricFigures}} of the period's clocks, per value of each
+    dimension (None: the whole period), from one pass over the clocks on PostgreSQL."""
+    sets = {d: ((d,) if d is not None else ()) + ("m",) for d in dimensions}
+    base = (
         select(
-            *keyed,
-            SlaClock.metric,
-            _count_if(outcome == "met"),
-            _count_if(outcome == "missed"),
-            func.count(SlaClock.business_minutes),
+            *[_BREAKDOWN_COLUMNS[n].label(n) for n in set_columns(sets) if n != "m"],
+            SlaClock.metric.label("m"),
+            SlaClock.business_minutes.label("v"),
+            outcome_expression(scope.now).label("outcome"),
         )
-        .join(Ticket, join)
+        .join(Ticket, clocks_of_period(scope))
         .where(in_period(scope))
-        .group_by(*([key] if key is not None else []), SlaClock.metric)
-    )
-    counts = {}
-    for row in session.execute(counts_stmt):
-        k = row[0] if key is not None else None
-        metric, met, missed, timed = row[-4:]
-        counts[(k, metric)] = (int(met), int(missed), int(timed))
-    values = (
-        select(*keyed, SlaClock.metric.label("m"), SlaClock.business_minutes.label("v"))
-        .join(Ticket, join)
-        .where(in_period(scope), SlaClock.business_minutes.is_not(None))
         .subquery()
     )
-    keys = ["k", "m"] if key is not None else ["m"]
-    percentiles = {}
-    for row in _percentile_rows(session, values, keys):
-        k = row[0] if key is not None else None
-        percentiles[(k, row[-3])] = (row[-2], row[-1])
-    out = {}
-    for (k, metric), (met, missed, timed) in counts.items():
-        median, p90 = percentiles.get((k, metric), (None, None))
-        out[(k, metric)] = MetricFigures(
-            count=timed,
-            median_minutes=None if median is None else float(median),
-            p90_minutes=None if p90 is None else float(p90),
-            met=met,
-            missed=missed,
-        )
+    counts = [count_if(base.c.outcome == "met"), count_if(base.c.outcome == "missed")]
+    counts.append(func.count(base.c.v))
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        # percentile_cont skips nulls: the clocks without a response time drop out of it.
+        counts += [func.percentile_cont(f).within_group(base.c.v) for f in (P50, P90)]
+    out: dict = {}
+    for dimension, rows in grouped(session, base, sets, counts).items():
+        percentiles = {}
+        if not postgresql:
+            values = select(base).where(base.c.v.is_not(None)).subquery()
+            for row in percentile_rows(session, values, sets[dimension]):
+                percentiles[tuple(row[:-2])] = (row[-2], row[-1])
+        figures = out[dimension] = {}
+        for keys, (met, missed, timed, *found) in rows:
+            median, p90 = found or percentiles.get(keys, (None, None))
+            figures[(keys[0] if dimension is not None else None, keys[-1])] = MetricFigures(
+                count=int(timed),
+                median_minutes=None if median is None else float(median),
+                p90_minutes=None if p90 is None else float(p90),
+                met=int(met),
+                missed=int(missed),
+            )
     return out
 
 
-def _age_condition(index: int, now: datetime) -> ColumnElement[bool]:
+def _age_condition(index: int, now: datetime, status, created_at) -> ColumnElement[bool]:
     _, low, high = AGE_BUCKETS[index]
     parts = []
     if high is not None:
-        parts.append(Ticket.created_at > now - high)
+        parts.append(created_at > now - high)
     if index > 0:
-        parts.append(Ticket.created_at <= now - low)
-    return and_(Ticket.status.in_(BACKLOG_STATUSES), *parts)
+        parts.append(created_at <= now - low)
+    return and_(status.in_(BACKLOG_STATUSES), *parts)
 
 
-def _ticket_counts(session: Session, scope: Scope, key=None) -> dict:
-    """{key: (tickets, solved, {status: n}, {age bucket: n})} of the period's tickets."""
-    keyed = [key] if key is not None else []
-    stmt = select(
-        *keyed,
-        func.count(),
-        _count_if(Ticket.status.in_(SOLVED_STATUSES)),
-        *[_count_if(Ticket.status == s) for s in BACKLOG_STATUSES],
-        *[_count_if(_age_condition(i, scope.now)) for i in range(len(AGE_BUCKETS))],
-    ).where(in_period(scope))
-    if key is not None:
-        stmt = stmt.group_by(key)
-    out = {}
-    for row in session.execute(stmt):
-        k = row[0] if key is not None else None
-        numbers = [int(n) for n in row[len(keyed) :]]
-        tickets, solved = numbers[:2]
-        statuses = dict(zip(BACKLOG_STATUSES, numbers[2 : 2 + len(BACKLOG_STATUSES)], strict=True))
-        ages = dict(
-            zip(
-                [name for name, _, _ in AGE_BUCKETS],
-                numbers[2 + len(BACKLOG_STATUSES) :],
-                strict=True,
-            )
+# Grouping sets of the ticket pass: the whole period, each breakdown, heatmap cells, days.
+_TICKET_SETS = {
+    None: (),
+    **{d: (d,) for d in _BREAKDOWN_COLUMNS},
+    "heatmap": ("weekday", "hour"),
+    "trend": ("day",),
+}
+
+
+def _ticket_counts(session: Session, scope: Scope, groups: Sequence[str | None]) -> dict:
+    """{group: {key: (tickets, solved, {status: n}, {age bucket: n})}} of the period's tickets
+    for each of `groups` (None, a dimension, heatmap, trend), in one pass on PostgreSQL."""
+    sets = {g: _TICKET_SETS[g] for g in groups}
+    wanted = set_columns(sets)
+    local = local_parts(session, scope.period, Ticket.created_at)
+    columns = {**_BREAKDOWN_COLUMNS, "weekday": local.weekday, "hour": local.hour, "day": local.day}
+    base = (
+        select(
+            *[columns[n].label(n) for n in wanted],
+            Ticket.status.label("status"),
+            Ticket.created_at.label("created_at"),
         )
-        out[k] = (tickets, solved, statuses, ages)
+        .where(in_period(scope))
+        .subquery()
+    )
+    status, created_at = base.c.status, base.c.created_at
+    aggregates = [
+        func.count(),
+        count_if(status.in_(SOLVED_STATUSES)),
+        *[count_if(status == s) for s in BACKLOG_STATUSES],
+        *[
+            count_if(_age_condition(i, scope.now, status, created_at))
+            for i in range(len(AGE_BUCKETS))
+        ],
+    ]
+    out: dict = {}
+    n = len(BACKLOG_STATUSES)
+    for group, rows in grouped(session, base, sets, aggregates).items():
+        counts = out[group] = {}
+        for keys, values in rows:
+            numbers = [int(v) for v in values]
+            statuses = dict(zip(BACKLOG_STATUSES, numbers[2 : 2 + n], strict=True))
+            ages = dict(zip([name for name, _, _ in AGE_BUCKETS], numbers[2 + n :], strict=True))
+            counts[keys[0] if len(keys) == 1 else keys] = (*numbers[:2], statuses, ages)
     return out
 
 
 # -- figures ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the dashboard shows of one client and period; the parts not asked for
+    are empty."""
+
+    summary: Summary
+    breakdowns: dict[str, list[BreakdownRow]] = field(default_factory=dict)
+    heatmap: list[list[int]] | None = None
+    trend: list[TrendDay] | None = None
+
+
+def dashboard(
+    session: Session,
+    scope: Scope,
+    *,
+    breakdowns: bool = True,
+    heatmap: bool = True,
+    trend: bool = True,
+) -> Dashboard:
+    """The summary and the parts asked for, in two aggregate statements on PostgreSQL: one
+    pass over the period's tickets (grouped by every breakdown, heatmap cell and day at
+    once) and one over their clocks (per breakdown value and metric)."""
+    dimensions = list(DIMENSIONS) if breakdowns else []
+    groups = [None, *dimensions] + ["heatmap"] * heatmap + ["trend"] * trend
+    counts = _ticket_counts(session, scope, groups)
+    figures = _metric_figures(session, scope, [None, *dimensions])
+    return Dashboard(
+        summary=_summary(counts[None], figures[None]),
+        breakdowns={d: _breakdown(session, d, counts[d], figures[d]) for d in dimensions},
+        heatmap=_heatmap(counts["heatmap"]) if heatmap else None,
+        trend=_trend(scope, counts["trend"]) if trend else None,
+    )
+
+
 def summary(session: Session, scope: Scope) -> Summary:
-    """The headline figures of the client and period (three aggregate queries)."""
-    tickets, solved, backlog, ages = _ticket_counts(session, scope)[None]
-    figures = _metric_figures(session, scope)
+    """The headline figures of the client and period (two aggregate queries; three on SQLite)."""
+    counts = _ticket_counts(session, scope, [None])[None]
+    return _summary(counts, _metric_figures(session, scope, [None])[None])
+
+
+def _summary(counts: dict, figures: dict) -> Summary:
+    tickets, solved, backlog, ages = counts[()]
     return Summary(
         tickets=tickets,
         solved=solved,
@@ -333,20 +308,15 @@ def summary(session: Session, scope: Scope) -> Summary:
     )
 
 
-_DIMENSION_COLUMNS = {
-    "priority": Ticket.priority,
-    "channel": Ticket.channel,
-    "locale": Ticket.locale,
-    "site": Ticket.site_id,
-    "agent": Ticket.assignee_id,
-}
-
-
 def breakdown(session: Session, scope: Scope, dimension: str) -> list[BreakdownRow]:
-    """The figures per value of a dimension, most tickets first (three aggregate queries)."""
-    key = _DIMENSION_COLUMNS[dimension]
-    counts = _ticket_counts(session, scope, key)
-    figures = _metric_figures(session, scope, key)
+    """The figures per value of a dimension, most tickets first (two aggregate queries, three
+    on SQLite, and the labels)."""
+    counts = _ticket_counts(session, scope, [dimension])[dimension]
+    figures = _metric_figures(session, scope, [dimension])[dimension]
+    return _breakdown(session, dimension, counts, figures)
+
+
+def _breakdown(session: Session, dimension: str, counts: dict, figures: dict) -> list:
     values, labels = _labels(session, dimension, [k for k in counts if k is not None])
     rows = [
         BreakdownRow(
@@ -376,41 +346,40 @@ def _labels(session: Session, dimension: str, ids: list) -> tuple[dict, dict]:
 
 def heatmap(session: Session, scope: Scope) -> list[list[int]]:
     """Tickets created per local weekday (rows, Monday first) and local hour (columns)."""
-    local = local_parts(session, scope.period, Ticket.created_at)
-    stmt = (
-        select(local.weekday, local.hour, func.count())
-        .where(in_period(scope))
-        .group_by(local.weekday, local.hour)
-    )
+    return _heatmap(_ticket_counts(session, scope, ["heatmap"])["heatmap"])
+
+
+def _heatmap(counts: dict) -> list[list[int]]:
     grid = [[0] * HOURS for _ in range(WEEKDAYS)]
-    for weekday, hour, count in session.execute(stmt):
-        grid[int(weekday)][int(hour)] = int(count)
+    for (weekday, hour), (tickets, *_) in counts.items():
+        grid[int(weekday)][int(hour)] = tickets
     return grid
 
 
 def trend(session: Session, scope: Scope) -> list[TrendDay]:
     """Every local day of the period with its tickets and how many of them are solved now."""
-    local = local_parts(session, scope.period, Ticket.created_at)
-    stmt = (
-        select(local.day, func.count(), _count_if(Ticket.status.in_(SOLVED_STATUSES)))
-        .where(in_period(scope))
-        .group_by(local.day)
-    )
-    found = {str(day): (int(n), int(s)) for day, n, s in session.execute(stmt)}
+    return _trend(scope, _ticket_counts(session, scope, ["trend"])["trend"])
+
+
+def _trend(scope: Scope, counts: dict) -> list[TrendDay]:
+    found = {str(day): (n, solved) for day, (n, solved, *_) in counts.items()}
     return [TrendDay(day, *found.get(day.isoformat(), (0, 0))) for day in scope.period.days]
 
 
 __all__ = [
     "DIMENSIONS",
     "FIGURES",
+    "LocalParts",
     "NONE",
     "OUTCOMES",
     "BreakdownRow",
+    "Dashboard",
     "Drill",
     "Scope",
     "TrendDay",
     "breakdown",
     "clocks_of_period",
+    "dashboard",
     "heatmap",
     "in_period",
     "local_parts",

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from helpdesk.domain.metrics import BACKLOG_STATUSES, SOLVED_STATUSES, day_start
 from helpdesk.models import Site, SlaClock, Ticket, User
-from helpdesk.services.metrics import NONE, Drill, Scope, in_period, local_parts, outcome_expression
+from helpdesk.services.metrics import NONE, Drill, Scope, in_period, outcome_expression
+from helpdesk.services.metrics_sql import local_parts
 
 
 def _clock_exists(ticket_id, condition: ColumnElement[bool]) -> ColumnElement[bool]:

@@ -120,7 +120,6 @@ def dashboard():
             200 if period is not None else 422
         )
     scope = metrics.Scope(client=client, period=period, now=now)
-    session = db.session
     today = now.astimezone(period.zone).date()
     base = {"client": client.slug, "tz": period.tz}
     presets = []
@@ -133,14 +132,15 @@ def dashboard():
                 "current": (first, last) == (period.first, period.last),
             }
         )
-    days = metrics.trend(session, scope)
+    found = metrics.dashboard(db.session, scope)
+    days = found.trend
     return render_template(
         "supervisor/dashboard.html",
         **context,
-        head=metrics.summary(session, scope),
-        breakdowns={d: metrics.breakdown(session, scope, d) for d in metrics.DIMENSIONS},
+        head=found.summary,
+        breakdowns=found.breakdowns,
         dimension_labels=DIMENSION_LABELS,
-        heat=metrics.heatmap(session, scope),
+        heat=found.heatmap,
         days=days,
         presets=presets,
         drill_args={**base, "from": period.first.isoformat(), "to": period.last.isoformat()},
