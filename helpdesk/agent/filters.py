@@ -13,8 +13,7 @@ from flask_babel import gettext as _
 from helpdesk.agent import bp
 from helpdesk.describe import handoff_cause, routing_reason
 from helpdesk.services.sla_report import parse_time
-
-_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+from helpdesk.web.row_format import UNIT_SECONDS, countdown_parts
 
 
 @bp.app_template_filter("routing_reason")
@@ -75,19 +74,6 @@ def daytime_filter(value: datetime | None) -> str:
     return _("%(day)s, %(time)s", day=day, time=format_time(value, "short"))
 
 
-def countdown_parts(due_at: datetime, now: datetime) -> tuple[int, str]:
-    """Whole units to a due time (negative: past) and the unit, rounded as countdown.js does."""
-    seconds = (due_at - now).total_seconds()
-    # Half up, as the browser's Math.round; at least one so nothing reads "in 0 minutes".
-    minutes = max(1, math.floor(abs(seconds) / 60 + 0.5))
-    sign = 1 if seconds > 0 else -1
-    if minutes < 90:
-        return sign * minutes, "minute"
-    if minutes < 48 * 60:
-        return sign * math.floor(minutes / 60 + 0.5), "hour"
-    return sign * math.floor(minutes / 1440 + 0.5), "day"
-
-
 @bp.app_template_filter("countdown")
 def countdown_filter(due_at: datetime | None, now: datetime | None = None) -> str:
     """A due time as "in 23 minutes" / "5 minutes ago" in the viewer's language."""
@@ -95,7 +81,7 @@ def countdown_filter(due_at: datetime | None, now: datetime | None = None) -> st
         return ""
     value, unit = countdown_parts(due_at, now or datetime.now(UTC))
     return format_timedelta(
-        timedelta(seconds=value * _UNIT_SECONDS[unit]),
+        timedelta(seconds=value * UNIT_SECONDS[unit]),
         granularity=unit,
         threshold=math.inf,  # keep the chosen unit; Babel would otherwise pick the largest
         add_direction=True,

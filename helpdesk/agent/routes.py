@@ -39,6 +39,7 @@ from helpdesk.services.tickets import add_message, update_ticket
 from helpdesk.web.guards import roles_required
 from helpdesk.web.lookup import visible_ticket_or_404
 from helpdesk.web.navigation import safe_next
+from helpdesk.web.row_format import RowDates, id_url
 from helpdesk.web.ticket_filters import SORT_LABELS
 from helpdesk.web.ticket_page import (
     clocks_of,
@@ -105,6 +106,7 @@ def queue():
     )
     live = live_clocks_by_ticket(db.session, [t.id for t in pagination.items])
     fragment = request.headers.get("X-Fragment") == "rows"
+    now = datetime.now(UTC)
     html = render_template(
         "agent/_queue_live.html" if fragment else "agent/queue.html",
         form=form,
@@ -116,6 +118,11 @@ def queue():
         pagination=pagination,
         pressing={ticket_id: pressing_clock(clocks) for ticket_id, clocks in live.items()},
         sort_labels=SORT_LABELS,
+        # Per page, not per row: one clock, the viewer's date formats, one URL per link kind.
+        now=now,
+        dates=RowDates.for_viewer(now),
+        ticket_url=id_url("agent.ticket", "ticket_id"),
+        take_url=id_url("agent.take", "ticket_id"),
     )
     response = make_response(html)
     # One address answers the page or, for the live queue's refresh, only its changing parts.
