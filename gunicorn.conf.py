@@ -20,9 +20,16 @@ graceful_timeout = 20
 accesslog = "-"
 errorlog = "-"
 
-# The app reads its async mode at import (config.py): it must match the gevent worker, or
-# websocket connections time out.
-os.environ["SOCKETIO_ASYNC_MODE"] = "gevent"
+
+def post_fork(server, worker):
+    """Tell the app which async mode its worker runs, before the worker imports it.
+
+    The app reads it at import (config.py): under the gevent worker it must be gevent, or
+    websocket connections time out; under another worker given on the command line
+    (`-k sync`, as benchmarks run it), gevent would be wrong.
+    """
+    if worker.cfg.worker_class_str == "gevent":
+        os.environ["SOCKETIO_ASYNC_MODE"] = "gevent"
 
 
 def post_worker_init(worker):

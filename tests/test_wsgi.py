@@ -1,8 +1,11 @@
 """`gunicorn wsgi:app` without the project's gunicorn.conf.py still gets the server's settings."""
 
+import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,3 +32,16 @@ def test_importing_the_wsgi_module_tunes_the_garbage_collector(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[-2] == "(5000, 10, 100) True"
+
+
+def _post_fork(monkeypatch, worker_class: str) -> str | None:
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    monkeypatch.delenv("SOCKETIO_ASYNC_MODE", raising=False)
+    worker = SimpleNamespace(cfg=SimpleNamespace(worker_class_str=worker_class))
+    conf["post_fork"](None, worker)
+    return os.environ.get("SOCKETIO_ASYNC_MODE")
+
+
+def test_the_gunicorn_recipe_gives_the_app_gevent_only_under_the_gevent_worker(monkeypatch):
+    assert _post_fork(monkeypatch, "gevent") == "gevent"
+    assert _post_fork(monkeypatch, "sync") is None  # `-k sync` on the command line
