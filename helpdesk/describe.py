@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from datetime import datetime
 
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale, get_timezone
 from flask_babel import gettext as _
 
 
@@ -18,6 +20,22 @@ def routing_reason(note: dict | None) -> str | None:
     """The routing decision `{"code", "params"}` as one translated sentence."""
     if not note:
         return None
+    try:
+        key = json.dumps(note, sort_keys=True)
+    except (TypeError, ValueError):
+        return _reason(note)
+    return _said(str(get_locale()), str(get_timezone()), key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _said(_locale: str, _zone: str, note_key: str) -> str | None:
+    # A filing says its reason in the caller's language and again in the desk's for the
+    # push, and a queue of waiting tickets shares a few notes: the same note in the same
+    # language and zone is the same sentence, made once per process.
+    return _reason(json.loads(note_key))
+
+
+def _reason(note: dict) -> str | None:
     code, p = note.get("code"), note.get("params") or {}
     if code == "assigned":
         fit = (

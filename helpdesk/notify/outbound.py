@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from helpdesk.domain.reply_tags import tagged_address
@@ -81,9 +81,49 @@ def on_event(session: Session, event: TicketEvent) -> OutboundMail | None:
     return mail
 
 
+def queue_acknowledgement(session: Session, ticket: Ticket, *, at: datetime) -> None:
+    """Queue the mail on_event queues for a `created` event, for a ticket already inserted.
+
+    create_ticket inserts a new ticket's rows in bulk once the ticket has its id: the same
+    outbox and Message-ID rows, one INSERT each, without the unit of work.
+    """
+    if _chat(ticket):
+        return
+    address = recipient(ticket.requester)
+    if address is None:
+        return
+    header = new_message_id()
+    mail = {
+        "ticket_id": ticket.id,
+        "message_id": None,
+        "kind": "ack",
+        "to_addr": address,
+        "message_id_header": header,
+        "status": "queued",
+        "attempts": 0,
+        "next_attempt_at": at,
+        "created_at": at,
+    }
+    session.execute(insert(OutboundMail.__table__), [mail])
+    thread_id = {
+        "client_id": ticket.client_id,
+        "ticket_id": ticket.id,
+        "message_id": None,
+        "header": header,
+        "direction": "out",
+        "created_at": at,
+    }
+    session.execute(insert(MailMessageId.__table__), [thread_id])
+
+
+def _chat(ticket: Ticket) -> bool:
+    # The customer is in the live chat, and chats do not become e-mail.
+    return ticket.channel == "chat"
+
+
 def _mail_for(session: Session, ticket: Ticket, event: TicketEvent):
-    if ticket.channel == "chat":
-        return None, None  # the customer is in the live chat, and chats do not become e-mail
+    if _chat(ticket):
+        return None, None
     if event.kind == "created":
         return "ack", None
     if event.kind == "status_changed" and event.data.get("new") == "solved":

@@ -277,20 +277,25 @@ def apply_decision(
     actor: User | None = None,
 ) -> None:
     """Store a decision on the ticket (assignee or queue site) with its events."""
+    for kind, data in store_decision(session, ticket, decision, sites, now=now, why=why):
+        record(session, ticket, kind, now, actor, **data)
+
+
+def store_decision(
+    session: Session,
+    ticket: Ticket,
+    decision: Decision,
+    sites: dict[str, int],
+    *,
+    now: datetime,
+    why: str,
+) -> list[tuple[str, dict]]:
+    """Store a decision on the ticket; returns its events (kind, data) for the caller to add."""
     ticket.routing_note = note_of(decision)
     ticket.site = (
         world_cache.site(session, sites[decision.site]) if decision.site in sites else None
     )
-    record(
-        session,
-        ticket,
-        "routed",
-        now,
-        actor,
-        why=why,
-        summary=decision.summary(),
-        **note_of(decision),
-    )
+    events = [("routed", {"why": why, "summary": decision.summary(), **note_of(decision)})]
     old = ticket.assignee_id
     if decision.agent is not None:
         agent = session.get(User, decision.agent.id)
@@ -302,8 +307,9 @@ def apply_decision(
         ticket.expected_pickup_at = decision.expected_pickup_at
     new = decision.agent.id if decision.agent else None
     if new != old:
-        record(session, ticket, "assigned", now, actor, old=old, new=new, why=why)
+        events.append(("assigned", {"old": old, "new": new, "why": why}))
     ticket.updated_at = now
+    return events
 
 
 def live_decision(session: Session, need: Need, now: datetime) -> tuple[Decision, dict]:

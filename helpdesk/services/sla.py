@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased, object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from helpdesk.domain.calendar import BusinessCalendar
 from helpdesk.domain.sla import business_minutes, clock_times
@@ -250,15 +251,52 @@ def _keeps_next_due(hook):
     return wrapped
 
 
-@_keeps_next_due
-def start_ticket_clocks(
-    session: Session, ticket: Ticket, target: SlaTarget | None, *, now: datetime
-) -> None:
-    """Start first-response and resolution clocks at creation under the priority's targets."""
+def opening_clocks(
+    client_id: int, target: SlaTarget | None, started_at: datetime
+) -> list[tuple[dict, dict]]:
+    """A new ticket's first-response and resolution clocks under the priority's targets.
+
+    As (row, sla_started event data) pairs, the rows without `ticket_id`: create_ticket
+    inserts them in bulk once the ticket has its id, outside the unit of work.
+    """
     if target is None:
-        return
+        return []
+    cal = business_calendar(target.calendar)
+    calendar_name = target.calendar.name if target.calendar else "24x7"
+    opened = []
     for metric in ("first_response", "resolution"):
-        _new_clock(session, ticket, metric, target, ticket.created_at, now)
+        minutes = getattr(target, METRIC_FIELDS[metric])
+        times = clock_times(cal, started_at, minutes, [])
+        row = {
+            "client_id": client_id,
+            "metric": metric,
+            "cycle": 1,
+            "state": "active",
+            "target_minutes": minutes,
+            "calendar_id": target.calendar_id,
+            "started_at": started_at,
+            "pauses": [],
+            "warn_at": times.warn_at,
+            "due_at": times.due_at,
+        }
+        started = {
+            "metric": metric,
+            "cycle": 1,
+            "due_at": iso(times.due_at),
+            "target_minutes": minutes,
+            "calendar": calendar_name,
+        }
+        opened.append((row, started))
+    return opened
+
+
+def insert_opening_clocks(session: Session, ticket: Ticket, rows: list[dict]) -> None:
+    """Insert an inserted ticket's opening clocks in one statement; they are its sla_clocks."""
+    clocks = []
+    if rows:
+        stmt = insert(SlaClock).returning(SlaClock, sort_by_parameter_order=True)
+        clocks = list(session.scalars(stmt, [{**row, "ticket_id": ticket.id} for row in rows]))
+    set_committed_value(ticket, "sla_clocks", clocks)
 
 
 def _fulfil(session, ticket, clock, now, actor) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from helpdesk.domain.text import without_bidi_controls
@@ -122,16 +122,32 @@ def record_event(
     return event
 
 
+def _insert_events(
+    session: Session, ticket: Ticket, events: list[tuple[str, int | None, dict]], *, now: datetime
+) -> None:
+    # An inserted ticket's first events (kind, actor id, data) in one statement.
+    rows = [
+        {"ticket_id": ticket.id, "kind": kind, "actor_id": actor_id, "at": now, "data": data}
+        for kind, actor_id, data in events
+    ]
+    # Into the table: nothing here needs the ORM's bulk path, which costs more.
+    session.execute(insert(TicketEvent.__table__), rows)
+
+
 def _next_number(session: Session, client: Client) -> int:
     # One UPDATE ... RETURNING: concurrent intakes get distinct numbers on both databases.
+    # On the table, not the entity: the Client object's own ticket_seq is never read for
+    # numbering, so the ORM has nothing to synchronise and nothing to flush first (a new
+    # requester goes in with the ticket).
+    clients = Client.__table__
     stmt = (
-        update(Client)
-        .where(Client.id == client.id)
-        .values(ticket_seq=Client.ticket_seq + 1)
-        .returning(Client.ticket_seq)
+        update(clients)
+        .where(clients.c.id == client.id)
+        .values(ticket_seq=clients.c.ticket_seq + 1)
+        .returning(clients.c.ticket_seq)
     )
-    # No in-session sync: the Client object's own ticket_seq is never read for numbering.
-    return session.execute(stmt, execution_options={"synchronize_session": False}).scalar_one()
+    with session.no_autoflush:
+        return session.execute(stmt).scalar_one()
 
 
 def create_ticket(
@@ -156,6 +172,7 @@ def create_ticket(
     with session.no_autoflush:
         decision, sites = routing.live_decision(session, need, now)
         routing.load_decision(session, decision, sites)
+    opened = sla.opening_clocks(client.id, target, now)
     ticket = Ticket(
         client=client,
         number=_next_number(session, client),
@@ -170,14 +187,28 @@ def create_ticket(
         requester=requester,
         created_at=now,
         updated_at=now,
+        next_due_at=min((row["due_at"] for row, _ in opened if row["due_at"]), default=None),
     )
-    # Nothing is flushed until the commit: the ticket is inserted once, already routed,
-    # and its events and clocks in one batch each.
     with session.no_autoflush:
-        session.add(ticket)
-        record_event(session, ticket, "created", actor=requester, now=now, channel=cmd.channel)
-        sla.start_ticket_clocks(session, ticket, target, now=now)
-        routing.apply_decision(session, ticket, decision, sites, now=now, why="created")
+        routed = routing.store_decision(session, ticket, decision, sites, now=now, why="created")
+    # The ticket goes in once, already routed (with a new requester and the agent's last
+    # assignment); its events, clocks and acknowledgement follow in one INSERT per table,
+    # outside the unit of work, which cost more than the inserts themselves. They are the
+    # rows record_event, outbound.on_event and apply_decision would add, in the same order.
+    session.add(ticket)
+    session.flush()
+    sla.insert_opening_clocks(session, ticket, [row for row, _ in opened])
+    _insert_events(
+        session,
+        ticket,
+        [
+            ("created", requester.id, {"channel": cmd.channel}),
+            *(("sla_started", None, started) for _, started in opened),
+            *((kind, None, data) for kind, data in routed),
+        ],
+        now=now,
+    )
+    outbound.queue_acknowledgement(session, ticket, at=now)
     if commit:
         session.commit()
         announce_created(ticket)
@@ -262,6 +293,10 @@ def add_message(
     message = Message(
         ticket=ticket,
         author=author,
+        # The ids too: a batch of chat lines (realtime/linewriter.py) may pass this
+        # message, not yet flushed, as the prior of a repeated line.
+        ticket_id=ticket.id,
+        author_id=author.id,
         kind=kind,
         internal=bool(internal),
         body=text,
@@ -310,13 +345,16 @@ def add_message(
     return message
 
 
-def announce_message(ticket: Ticket, message: Message, *, status_changed: bool) -> None:
+def announce_message(
+    ticket: Ticket, message: Message, *, status_changed: bool, message_data: dict | None = None
+) -> None:
     """Tell the ticket's room (and the queue, if the status moved) about a committed message.
 
     A requester's reply that reopened the ticket while its owner is away from work hands it
     to someone on shift (follow_the_sun.reopened), in the session that stored it.
+    `message_data` is the message's JSON when the caller has built it already.
     """
-    publish.message_added(ticket, message)
+    publish.message_added(ticket, message, message_data)
     if status_changed:
         publish.ticket_changed(ticket, "updated")
         if message.author_id == ticket.requester_id and ticket.assignee_id is not None:
