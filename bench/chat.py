@@ -415,9 +415,16 @@ def describe(r: Round, name: str) -> str:
         f"delivered {p.per_second():7.1f}/s  p50 {pct(p.latencies, 0.5) * 1e3:6.1f} ms  "
         f"p99 {pct(p.latencies, 0.99) * 1e3:7.1f} ms  lost {p.lost}  dup {p.duplicated}  "
         f"rss {r.rss_mb:5.1f} MB  cpu server {server_cpu:4.0%} load {load_cpu:4.0%}  "
+        f"server cpu/line {cpu_per_line(r, name):.2f} ms  "
         f"backlog drained in {p.drain_seconds:.1f} s  "
         f"send lag p99 {pct(p.send_lag, 0.99) * 1e3:.0f} ms"
     )
+
+
+def cpu_per_line(r: Round, name: str) -> float:
+    """Server CPU (ms of one core) per delivered line in the phase."""
+    rate = r.phases[name].per_second()
+    return r.cpu.get(name, (0.0, 0.0))[0] * 1e3 / rate if rate else float("nan")
 
 
 def summary(rounds: list[Round], name: str) -> None:
@@ -439,12 +446,17 @@ def summary(rounds: list[Round], name: str) -> None:
             f"p99 {med(rs, lambda r: pct(r.phases[name].latencies, 0.99)) * 1e3:7.1f} ms, "
             f"lost {sum(r.phases[name].lost for r in rs)}, "
             f"duplicated {sum(r.phases[name].duplicated for r in rs)}, "
-            f"peak RSS {max(r.rss_mb for r in rs):5.1f} MB"
+            f"peak RSS {max(r.rss_mb for r in rs):5.1f} MB, "
+            f"server CPU {med(rs, lambda r: cpu_per_line(r, name)):.2f} ms/line"
         )
     app_p99 = med(app, lambda r: pct(r.phases[name].latencies, 0.99)) * 1e3
     lost = sum(r.phases[name].lost for r in app)
     dup = sum(r.phases[name].duplicated for r in app)
     rss = max(r.rss_mb for r in app)
+    cpu_ratio = med(app, lambda r: cpu_per_line(r, name)) / med(
+        bare, lambda r: cpu_per_line(r, name)
+    )
+    print(f"  app/bare server CPU per line: {cpu_ratio:.2f} (target <= 3)")
     print(
         f"  app/bare throughput ratio: median {statistics.median(ratios):.2f} "
         f"(min {min(ratios):.2f}, max {max(ratios):.2f})"

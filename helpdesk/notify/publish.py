@@ -45,9 +45,12 @@ def ticket_payload(ticket: Ticket, ticket_data: dict | None = None) -> dict:
     return data
 
 
-def message_added(ticket: Ticket, message: Message) -> None:
-    """A new thread entry: public ones to the ticket room, notes to staff only."""
-    payload = {"ticket_id": ticket.id, "message": message_json(message)}
+def message_added(ticket: Ticket, message: Message, message_data: dict | None = None) -> None:
+    """A new thread entry: public ones to the ticket room, notes to staff only.
+
+    `message_data` is the message's JSON when the caller has built it already.
+    """
+    payload = {"ticket_id": ticket.id, "message": message_data or message_json(message)}
     room = rooms.ticket_staff_room(ticket.id) if message.internal else rooms.ticket_room(ticket.id)
     emit("message", payload, to=room)
 

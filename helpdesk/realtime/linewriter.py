@@ -5,7 +5,9 @@ transaction: the ORM's flush plan, one INSERT per row, the commit. When lines ar
 faster than one transaction each can keep up with, the writer takes all the lines that
 queued while it was busy and stores them together, each with its checks, events and SLA
 clocks, then commits once; only then are they pushed and acknowledged (stored before
-anyone is told). At a trickle every batch holds one line and nothing changes.
+anyone is told). At a trickle every batch holds one line and nothing changes. Nothing is
+flushed before the commit: each ticket's clocks are read once per batch and held, so the
+lines of one ticket (a room's customer and agent, say) cost one flush, not one each.
 
 One writer per process (a greenlet under gevent, a thread under the threading server),
 started with the first line. A line the fast checks cannot decide (the socket's
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +34,7 @@ from helpdesk.models import Message, Ticket
 from helpdesk.realtime.auth import Scope, context_for
 from helpdesk.realtime.limits import SocketLimits
 from helpdesk.serializers import message_json
+from helpdesk.services import sla
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.tickets import add_message, announce_message
 
@@ -158,24 +162,43 @@ class LineWriter:
                     log.exception("chat line for ticket %s not stored", line.ticket_id)
                     line.outcome = Outcome(crashed=True)
         for item in staged:
-            item.line.outcome = Outcome(message=message_json(item.message))
+            # One JSON of the message for the ack and the push alike.
+            data = message_json(item.message)
+            item.line.outcome = Outcome(message=data)
             if item.new:
-                announce_message(item.ticket, item.message, status_changed=item.status_changed)
+                announce_message(
+                    item.ticket,
+                    item.message,
+                    status_changed=item.status_changed,
+                    message_data=data,
+                )
 
     def _stage_all(self, session: Session, batch: list[Line]) -> list[_Staged]:
-        staged, touched = [], set()
-        for line in batch:
-            line.outcome = None
-            if line.ticket_id in touched:
-                # A second line on the same ticket reads what the first one changed.
-                session.flush()
-            item = self._stage(session, line)
-            if item is not None:
-                touched.add(line.ticket_id)
-                staged.append(item)
+        """Stage every line with no flush in between: one flush, at the commit.
+
+        Each ticket's SLA clocks are read once for the batch and held (sla.working_set), so
+        a ticket's next line sees what its previous one changed; a line repeated within the
+        batch (same ticket, author and client_msg_id) finds the first one in `fresh`.
+        """
+        staged: list[_Staged] = []
+        fresh: dict[tuple, Message] = {}
+        with ExitStack() as held:
+            working: set[int] = set()
+            for line in batch:
+                line.outcome = None
+                item = self._stage(session, line, held, working, fresh)
+                if item is not None:
+                    staged.append(item)
         return staged
 
-    def _stage(self, session: Session, line: Line) -> _Staged | None:
+    def _stage(
+        self,
+        session: Session,
+        line: Line,
+        held: ExitStack,
+        working: set[int],
+        fresh: dict[tuple, Message],
+    ) -> _Staged | None:
         """The line's checks, in the handler's order, and its changes (not yet flushed)."""
         with session.no_autoflush:
             context = context_for(line.scope, line.ticket_id, line.client_msg_id)
@@ -187,6 +210,11 @@ class LineWriter:
                 line.outcome = refused
                 return None
             ticket, old_status = context.ticket, context.ticket.status
+            if ticket.id not in working:
+                held.enter_context(sla.working_set(session, ticket))
+                working.add(ticket.id)
+            key = (ticket.id, context.user.id, line.client_msg_id)
+            prior = fresh.get(key, context.prior)
             try:
                 message = add_message(
                     session,
@@ -198,13 +226,15 @@ class LineWriter:
                     client_msg_id=line.client_msg_id,
                     now=datetime.now(UTC),
                     staff=context.staff,
-                    prior=context.prior,
+                    prior=prior,
                     commit=False,
                 )
             except ServiceError as exc:  # raised before anything was changed
                 line.outcome = Outcome(error=exc)
                 return None
-        new = message.id is None
+        new = message is not prior
+        if new:
+            fresh[key] = message
         return _Staged(line, ticket, message, new, new and ticket.status != old_status)
 
 

@@ -199,3 +199,76 @@ def test_a_line_the_writer_could_not_store_is_answered_server_error(
     )
     assert ack["ok"] is False and ack["error"]["code"] == "server_error"
     assert stored(app, func.count(Message.id)) == [(0,)]
+
+
+def statements_during(work) -> list[str]:
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement.split()[0])
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        work()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def exchange(desk, ticket, prefix, n):
+    """n lines on one ticket, customer and agent in turn (as a room's two sockets send them)."""
+    kei, ana = desk["kei"], desk["ana"]
+    # Sockets of their own: the per-socket rate limit counts across tests.
+    return [
+        line(kei, ticket, f"{prefix} {i}", f"{prefix}{i}", sid=f"{ticket.id}{prefix}-kei")
+        if i % 2 == 0
+        else line(ana, ticket, f"{prefix} {i}", f"{prefix}{i}", sid=f"{ticket.id}{prefix}-ana")
+        for i in range(n)
+    ]
+
+
+def test_a_tickets_lines_in_one_batch_are_written_in_as_many_statements_as_one(
+    app, desk, group_commit
+):
+    write(app, group_commit, exchange(desk, desk["first"], "w", 2))  # opens the ticket
+    small = exchange(desk, desk["first"], "s", 2)
+    large = exchange(desk, desk["first"], "l", 8)
+    writes = {}
+    for name, batch in (("small", small), ("large", large)):
+        seen = statements_during(lambda b=batch: write(app, group_commit, b))
+        assert all(item.outcome.message for item in batch)
+        writes[name] = sum(verb in ("INSERT", "UPDATE") for verb in seen)
+        # One read of the line's context each, and at most one more for its SLA clocks.
+        assert seen.count("SELECT") <= 2 * len(batch)
+    assert writes["large"] == writes["small"]
+
+
+def test_a_tickets_lines_in_one_batch_leave_the_clocks_and_order_one_at_a_time_would(
+    app, desk, group_commit
+):
+    together = exchange(desk, desk["first"], "m", 5)
+    alone = exchange(desk, desk["second"], "m", 5)
+    for item in alone:
+        if item.scope.id == desk["kei"].id:  # the second ticket is Mia's
+            item.scope = dataclasses.replace(
+                Scope.of(desk["mia"]), session_id=_live_session(desk["mia"])
+            )
+    write(app, group_commit, together)
+    for item in alone:
+        write(app, group_commit, [item])
+    assert all(item.outcome.message for item in together + alone)
+    assert [item.outcome.message["body"] for item in together] == [f"m {i}" for i in range(5)]
+    bodies = stored(app, Message.id, Message.ticket_id, Message.body)
+    for ticket in (desk["first"], desk["second"]):
+        assert [body for _, tid, body in bodies if tid == ticket.id] == [f"m {i}" for i in range(5)]
+    clocks = stored(
+        app, SlaClock.id, SlaClock.ticket_id, SlaClock.metric, SlaClock.cycle, SlaClock.state
+    )
+
+    def of(ticket):
+        return [
+            (metric, cycle, state) for _, tid, metric, cycle, state in clocks if tid == ticket.id
+        ]
+
+    assert of(desk["first"]) == of(desk["second"])
+    assert any(metric == "next_response" for metric, _, _ in of(desk["first"]))

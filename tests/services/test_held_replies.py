@@ -46,7 +46,9 @@ def pushes(monkeypatch):
     """What the services told connected clients: (kind, ticket id, message id or change)."""
     told = []
     monkeypatch.setattr(
-        publish, "message_added", lambda t, m: told.append(("message", t.id, m.id, m.internal))
+        publish,
+        "message_added",
+        lambda t, m, data=None: told.append(("message", t.id, m.id, m.internal)),
     )
     monkeypatch.setattr(
         publish, "ticket_changed", lambda t, why, data=None: told.append(("ticket", t.id, why))
