@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from helpdesk.models import STAFF_REALM, User
 
 SALTS = {"password": "helpdesk.password-link", "confirm": "helpdesk.confirm-link"}
+TOKEN_MAX = 400  # a genuine token is about 80 characters; longer ones are not even read
 
 
 def _serializer(kind: str) -> URLSafeSerializer:
@@ -43,6 +44,8 @@ def user_for_token(
     session: Session, token: str, *, realm: int, now: datetime, kind: str = "password"
 ) -> User | None:
     """The user a token is for, if it is genuine, unexpired, unused and of this realm."""
+    if len(token) > TOKEN_MAX:
+        return None
     try:
         user_id, asked, fingerprint = _serializer(kind).loads(token)
     except (BadData, ValueError, TypeError):

@@ -54,31 +54,29 @@ def on_event(session: Session, event: TicketEvent) -> OutboundMail | None:
     address = recipient(ticket.requester)
     if address is None:
         return None
-    header = new_message_id()
-    mail = OutboundMail(
-        ticket=ticket,
-        message=message,
-        kind=kind,
-        to_addr=address,
-        message_id_header=header,
-        status="queued",
-        attempts=0,
-        next_attempt_at=event.at,
-        created_at=event.at,
-    )
+    queued, thread_id = _queued_rows(kind, address, event.at)
+    mail = OutboundMail(ticket=ticket, message=message, **queued)
     session.add(mail)
     # The customer's reply quotes this id: it threads onto the ticket like any other.
     session.add(
-        MailMessageId(
-            client_id=ticket.client.id,
-            ticket=ticket,
-            message=message,
-            header=header,
-            direction="out",
-            created_at=event.at,
-        )
+        MailMessageId(client_id=ticket.client.id, ticket=ticket, message=message, **thread_id)
     )
     return mail
+
+
+def _queued_rows(kind: str, address: str, at: datetime) -> tuple[dict, dict]:
+    # A queued mail's columns and its Message-ID row's, apart from the ticket and message.
+    header = new_message_id()
+    mail = {
+        "kind": kind,
+        "to_addr": address,
+        "message_id_header": header,
+        "status": "queued",
+        "attempts": 0,
+        "next_attempt_at": at,
+        "created_at": at,
+    }
+    return mail, {"header": header, "direction": "out", "created_at": at}
 
 
 def queue_acknowledgement(session: Session, ticket: Ticket, *, at: datetime) -> None:
@@ -92,27 +90,10 @@ def queue_acknowledgement(session: Session, ticket: Ticket, *, at: datetime) -> 
     address = recipient(ticket.requester)
     if address is None:
         return
-    header = new_message_id()
-    mail = {
-        "ticket_id": ticket.id,
-        "message_id": None,
-        "kind": "ack",
-        "to_addr": address,
-        "message_id_header": header,
-        "status": "queued",
-        "attempts": 0,
-        "next_attempt_at": at,
-        "created_at": at,
-    }
-    session.execute(insert(OutboundMail.__table__), [mail])
-    thread_id = {
-        "client_id": ticket.client_id,
-        "ticket_id": ticket.id,
-        "message_id": None,
-        "header": header,
-        "direction": "out",
-        "created_at": at,
-    }
+    queued, thread_id = _queued_rows("ack", address, at)
+    ids = {"ticket_id": ticket.id, "message_id": None}
+    session.execute(insert(OutboundMail.__table__), [{**ids, **queued}])
+    thread_id |= {"client_id": ticket.client_id, **ids}
     session.execute(insert(MailMessageId.__table__), [thread_id])
 
 

@@ -55,11 +55,6 @@ class StillRequired(ServiceError):
     code = "second_factor_required"
 
 
-def new_secret() -> str:
-    """A fresh TOTP secret: 160 random bits in base32."""
-    return pyotp.random_base32()
-
-
 def provisioning_uri(secret: str, *, account: str, issuer: str) -> str:
     """The otpauth:// address an authenticator app reads from the QR code."""
     return pyotp.TOTP(secret).provisioning_uri(name=account, issuer_name=issuer)

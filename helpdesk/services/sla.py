@@ -83,8 +83,18 @@ def _recompute(clock: SlaClock) -> None:
 
 def record(session, ticket, kind, clock, now, actor=None, **data) -> None:
     """Add an SLA event about `clock` to the ticket (inside the caller's transaction)."""
-    data = {"metric": clock.metric, "cycle": clock.cycle, "due_at": iso(clock.due_at), **data}
+    data = event_data(clock.metric, clock.cycle, clock.due_at, **data)
     session.add(TicketEvent(ticket=ticket, kind=kind, actor=actor, at=now, data=data))
+
+
+def event_data(metric: str, cycle: int, due_at: datetime | None, **data) -> dict:
+    """The data of an SLA event about a clock: which one, when it is due, and the rest."""
+    return {"metric": metric, "cycle": cycle, "due_at": iso(due_at), **data}
+
+
+def calendar_name(calendar: Calendar | None) -> str:
+    """A clock's calendar as events name it ("24x7" without one)."""
+    return calendar.name if calendar else "24x7"
 
 
 def _new_clock(session, ticket, metric, target, started_at, now, cycle=1) -> SlaClock:
@@ -116,7 +126,7 @@ def _new_clock(session, ticket, metric, target, started_at, now, cycle=1) -> Sla
         clock,
         now,
         target_minutes=clock.target_minutes,
-        calendar=clock.calendar.name if clock.calendar else "24x7",
+        calendar=calendar_name(clock.calendar),
     )
     return clock
 
@@ -262,7 +272,6 @@ def opening_clocks(
     if target is None:
         return []
     cal = business_calendar(target.calendar)
-    calendar_name = target.calendar.name if target.calendar else "24x7"
     opened = []
     for metric in ("first_response", "resolution"):
         minutes = getattr(target, METRIC_FIELDS[metric])
@@ -279,13 +288,13 @@ def opening_clocks(
             "warn_at": times.warn_at,
             "due_at": times.due_at,
         }
-        started = {
-            "metric": metric,
-            "cycle": 1,
-            "due_at": iso(times.due_at),
-            "target_minutes": minutes,
-            "calendar": calendar_name,
-        }
+        started = event_data(
+            metric,
+            1,
+            times.due_at,
+            target_minutes=minutes,
+            calendar=calendar_name(target.calendar),
+        )
         opened.append((row, started))
     return opened
 
@@ -452,6 +461,6 @@ def preview_due(session: Session, client, priority: str, start: datetime) -> Due
         return None
     cal = business_calendar(target.calendar)
     return DuePreview(
-        calendar=target.calendar.name if target.calendar else "24x7",
+        calendar=calendar_name(target.calendar),
         due={m: cal.due(start, getattr(target, METRIC_FIELDS[m])) for m in METRIC_FIELDS},
     )
