@@ -94,10 +94,11 @@ def _new_customer(client: Client, *, email: str, name: str | None, locale: str |
 def find_or_create_customer(
     session: Session, client: Client, *, email: str, name: str | None, locale: str | None
 ) -> User | None:
-    """The client's customer with this (normalised) e-mail, or a new one added to the session.
+    """The client's customer with this (normalised) e-mail, or a new one, not stored yet.
 
     None when the address belongs to an account that may not file: deactivated, or staff.
-    The caller commits; a concurrent creation of the same customer fails that commit with
+    A new customer goes in with their first ticket (create_ticket) or by the caller's
+    `rows.insert_now`; a concurrent creation of the same customer fails that insert with
     an IntegrityError, which the caller retries.
     """
     user = session.scalar(select(User).where(User.realm == client.id, User.email == email))
@@ -107,9 +108,7 @@ def find_or_create_customer(
         if is_pending_registration(user):
             _void_registration(session, user, name=name, via="intake")
         return user
-    user = _new_customer(client, email=email, name=name, locale=locale)
-    session.add(user)
-    return user
+    return _new_customer(client, email=email, name=name, locale=locale)
 
 
 def is_pending_registration(user: User) -> bool:

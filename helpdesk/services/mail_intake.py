@@ -30,7 +30,7 @@ from helpdesk.mail.authresults import domain_of, sender_proof
 from helpdesk.mail.parse import ParsedMail, loop_reason, parse, trim_reply, trim_signature
 from helpdesk.models import Client, MailMessageId, Message, Ticket, User
 from helpdesk.models.mail import MESSAGE_ID_MAX
-from helpdesk.services import accounts, held_replies
+from helpdesk.services import accounts, held_replies, rows
 from helpdesk.services.addresses import BadAddress, normalize_email
 from helpdesk.services.attachments import Limits, add_attachment, attach_files
 from helpdesk.services.errors import ServiceError
@@ -371,6 +371,6 @@ def mail_locale(content_language: str | None, languages: tuple[str, ...]) -> str
 def _customer(session, client: Client, email: str, name: str, locale: str | None) -> User | None:
     user = accounts.find_or_create_customer(session, client, email=email, name=name, locale=locale)
     if user is not None and user.id is None:
-        session.flush()
+        rows.insert_now(session, user)
         log.info("new customer %s of %s from e-mail", email, client.slug)
     return user

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -31,6 +31,7 @@ from helpdesk.models import (
 )
 from helpdesk.serializers import iso
 from helpdesk.services import world_cache
+from helpdesk.services.rows import insert_now
 
 METRIC_FIELDS = {
     "first_response": "first_response",
@@ -301,10 +302,8 @@ def opening_clocks(
 
 def insert_opening_clocks(session: Session, ticket: Ticket, rows: list[dict]) -> None:
     """Insert an inserted ticket's opening clocks in one statement; they are its sla_clocks."""
-    clocks = []
-    if rows:
-        stmt = insert(SlaClock).returning(SlaClock, sort_by_parameter_order=True)
-        clocks = list(session.scalars(stmt, [{**row, "ticket_id": ticket.id} for row in rows]))
+    clocks = [SlaClock(**row, ticket_id=ticket.id) for row in rows]
+    insert_now(session, *clocks)
     set_committed_value(ticket, "sla_clocks", clocks)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.orm import Session, object_session
 
 from helpdesk.domain.text import without_bidi_controls
@@ -26,7 +26,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.notify import outbound, publish
-from helpdesk.services import follow_the_sun, routing, sla
+from helpdesk.services import follow_the_sun, routing, rows, sla
 from helpdesk.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from helpdesk.services.scope import agent_serves, is_staff_of
 
@@ -191,12 +191,13 @@ def create_ticket(
     )
     with session.no_autoflush:
         routed = routing.store_decision(session, ticket, decision, sites, now=now, why="created")
-    # The ticket goes in once, already routed (with a new requester and the agent's last
-    # assignment); its events, clocks and acknowledgement follow in one INSERT per table,
-    # outside the unit of work, which cost more than the inserts themselves. They are the
-    # rows record_event, outbound.on_event and apply_decision would add, in the same order.
-    session.add(ticket)
-    session.flush()
+    # The ticket goes in once, already routed (after a new requester); it, its events,
+    # clocks and acknowledgement are one INSERT per table, outside the unit of work, which
+    # cost more than the inserts themselves. They are the rows record_event,
+    # outbound.on_event and apply_decision would add, in the same order.
+    if inspect(requester).transient:
+        rows.insert_now(session, requester)
+    rows.insert_now(session, ticket)
     sla.insert_opening_clocks(session, ticket, [row for row, _ in opened])
     _insert_events(
         session,
