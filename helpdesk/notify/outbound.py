@@ -79,6 +79,10 @@ def _queued_rows(kind: str, address: str, at: datetime) -> tuple[dict, dict]:
     return mail, {"header": header, "direction": "out", "created_at": at}
 
 
+_INSERT_MAIL = insert(OutboundMail.__table__)
+_INSERT_MESSAGE_ID = insert(MailMessageId.__table__)
+
+
 def queue_acknowledgement(session: Session, ticket: Ticket, *, at: datetime) -> None:
     """Queue the mail on_event queues for a `created` event, for a ticket already inserted.
 
@@ -92,9 +96,10 @@ def queue_acknowledgement(session: Session, ticket: Ticket, *, at: datetime) -> 
         return
     queued, thread_id = _queued_rows("ack", address, at)
     ids = {"ticket_id": ticket.id, "message_id": None}
-    session.execute(insert(OutboundMail.__table__), [{**ids, **queued}])
+    connection = session.connection()  # Core statements built once: nothing to flush first
+    connection.execute(_INSERT_MAIL, [{**ids, **queued}])
     thread_id |= {"client_id": ticket.client_id, **ids}
-    session.execute(insert(MailMessageId.__table__), [thread_id])
+    connection.execute(_INSERT_MESSAGE_ID, [thread_id])
 
 
 def _chat(ticket: Ticket) -> bool:

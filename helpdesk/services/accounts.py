@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -91,6 +91,11 @@ def _new_customer(client: Client, *, email: str, name: str | None, locale: str |
     )
 
 
+_CUSTOMER_BY_EMAIL = select(User).where(
+    User.realm == bindparam("realm"), User.email == bindparam("email")
+)
+
+
 def find_or_create_customer(
     session: Session, client: Client, *, email: str, name: str | None, locale: str | None
 ) -> User | None:
@@ -101,7 +106,7 @@ def find_or_create_customer(
     `rows.insert_now`; a concurrent creation of the same customer fails that insert with
     an IntegrityError, which the caller retries.
     """
-    user = session.scalar(select(User).where(User.realm == client.id, User.email == email))
+    user = session.scalar(_CUSTOMER_BY_EMAIL, {"realm": client.id, "email": email})
     if user is not None:
         if user.role != "customer" or not user.active:
             return None

@@ -14,6 +14,8 @@ objects from the session (`forget_on_rollback`), as the ORM does for rows it ins
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import MANYTOONE, Session, make_transient_to_detached
 from sqlalchemy.orm.exc import UnmappedColumnError
@@ -32,12 +34,7 @@ def insert_now(session: Session, *objs) -> None:
     if not objs:
         return
     mapper = inspect(objs[0]).mapper
-    columns = []
-    for column in mapper.local_table.columns:
-        try:
-            columns.append((mapper.get_property_by_column(column).key, column))
-        except UnmappedColumnError:  # an insert sentinel: nothing to fill
-            continue
+    columns = _columns(mapper)
     groups: dict[tuple, list] = {}
     for obj in objs:
         _foreign_keys(mapper, obj)
@@ -60,15 +57,36 @@ def insert_now(session: Session, *objs) -> None:
 def _insert(session: Session, table, columns, given: tuple, objs: list) -> None:
     names = {key: column.key for key, column in columns}
     rows = [{names[key]: obj.__dict__[key] for key in given} for obj in objs]
+    stmt, missing = _statement(table, columns, given)
+    # On the session's connection: a Core statement needs none of the ORM's execution.
+    result = session.connection().execute(stmt, rows)
+    if missing:
+        for obj, row in zip(objs, result, strict=True):
+            for key, value in zip(missing, row, strict=True):
+                setattr(obj, key, value)
+
+
+@functools.lru_cache(maxsize=64)
+def _statement(table, columns: tuple, given: tuple):
+    # Built once per table and set of given columns: building and cache-keying a statement
+    # costs about as much as running it.
     missing = [(key, column) for key, column in columns if key not in given]
     stmt = insert(table)
-    if not missing:
-        session.execute(stmt, rows)
-        return
-    stmt = stmt.returning(*(column for _, column in missing), sort_by_parameter_order=True)
-    for obj, row in zip(objs, session.execute(stmt, rows), strict=True):
-        for (key, _column), value in zip(missing, row, strict=True):
-            setattr(obj, key, value)
+    if missing:
+        stmt = stmt.returning(*(column for _, column in missing), sort_by_parameter_order=True)
+    return stmt, tuple(key for key, _ in missing)
+
+
+@functools.lru_cache(maxsize=64)
+def _columns(mapper) -> tuple:
+    # (attribute key, column) of the mapped columns; an insert sentinel has no attribute.
+    columns = []
+    for column in mapper.local_table.columns:
+        try:
+            columns.append((mapper.get_property_by_column(column).key, column))
+        except UnmappedColumnError:
+            continue
+    return tuple(columns)
 
 
 def _foreign_keys(mapper, obj) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, inspect, select, update
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session, object_session
 
 from helpdesk.domain.text import without_bidi_controls
@@ -122,16 +122,19 @@ def record_event(
     return event
 
 
+_INSERT_EVENTS = insert(TicketEvent.__table__)
+
+
 def _insert_events(
     session: Session, ticket: Ticket, events: list[tuple[str, int | None, dict]], *, now: datetime
 ) -> None:
     # An inserted ticket's first events (kind, actor id, data) in one statement.
-    rows = [
+    values = [
         {"ticket_id": ticket.id, "kind": kind, "actor_id": actor_id, "at": now, "data": data}
         for kind, actor_id, data in events
     ]
     # Into the table: nothing here needs the ORM's bulk path, which costs more.
-    session.execute(insert(TicketEvent.__table__), rows)
+    session.connection().execute(_INSERT_EVENTS, values)
 
 
 def _next_number(session: Session, client: Client) -> int:
@@ -139,15 +142,15 @@ def _next_number(session: Session, client: Client) -> int:
     # On the table, not the entity: the Client object's own ticket_seq is never read for
     # numbering, so the ORM has nothing to synchronise and nothing to flush first (a new
     # requester goes in with the ticket).
-    clients = Client.__table__
-    stmt = (
-        update(clients)
-        .where(clients.c.id == client.id)
-        .values(ticket_seq=clients.c.ticket_seq + 1)
-        .returning(clients.c.ticket_seq)
-    )
-    with session.no_autoflush:
-        return session.execute(stmt).scalar_one()
+    return session.connection().execute(_NEXT_NUMBER, {"client_id": client.id}).scalar_one()
+
+
+_NEXT_NUMBER = (
+    update(Client.__table__)
+    .where(Client.__table__.c.id == bindparam("client_id"))
+    .values(ticket_seq=Client.__table__.c.ticket_seq + 1)
+    .returning(Client.__table__.c.ticket_seq)
+)
 
 
 def create_ticket(
