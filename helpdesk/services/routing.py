@@ -198,7 +198,10 @@ def agent_views(
         if by_skill:
             params["skill"] = need.skill
     views, sites = [], {}
-    for row in session.execute(stmt, params):
+    if session.autoflush:  # what session.execute would do first
+        session.flush()
+    # On the connection: plain columns need none of the ORM's execution path.
+    for row in session.connection().execute(stmt, params):
         (
             agent_id,
             name,
