@@ -6,8 +6,10 @@ faster than one transaction each can keep up with, the writer takes all the line
 queued while it was busy and stores them together, each with its checks, events and SLA
 clocks, then commits once; only then are they pushed and acknowledged (stored before
 anyone is told). At a trickle every batch holds one line and nothing changes. Nothing is
-flushed before the commit: each ticket's clocks are read once per batch and held, so the
-lines of one ticket (a room's customer and agent, say) cost one flush, not one each.
+flushed before the commit, and the batch's reads do not grow with its lines: a socket's
+context on a ticket is read once, the earlier messages of its other lines in one SELECT,
+every ticket's clocks in one more, held; so the lines of one ticket (a room's customer and
+agent, say) cost one flush and four reads, not one each.
 
 One writer per process (a greenlet under gevent, a thread under the threading server),
 started with the first line. A line the fast checks cannot decide (the socket's
@@ -18,20 +20,22 @@ line is stored again in its own transaction, so one bad line never costs the oth
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import threading
 from collections.abc import Mapping
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from helpdesk.extensions import db, socketio
 from helpdesk.models import Message, Ticket
-from helpdesk.realtime.auth import Scope, context_for
+from helpdesk.realtime.auth import ChatContext, Scope, context_for
 from helpdesk.realtime.limits import SocketLimits
 from helpdesk.serializers import message_json
 from helpdesk.services import sla
@@ -176,17 +180,22 @@ class LineWriter:
     def _stage_all(self, session: Session, batch: list[Line]) -> list[_Staged]:
         """Stage every line with no flush in between: one flush, at the commit.
 
-        Each ticket's SLA clocks are read once for the batch and held (sla.working_set), so
-        a ticket's next line sees what its previous one changed; a line repeated within the
-        batch (same ticket, author and client_msg_id) finds the first one in `fresh`.
+        The batch's reads come first and do not grow with its lines: one context SELECT
+        per socket and ticket (a room's customer and agent: two), one for the earlier
+        messages of the lines repeated within it, one for every ticket's SLA clocks
+        (sla.working_sets), held so that a ticket's next line sees what its previous one
+        changed. A line repeated within the batch (same ticket, author and client_msg_id)
+        finds the first one in `fresh`.
         """
+        for line in batch:
+            line.outcome = None
+        contexts = _contexts(session, batch)
+        tickets = {id(c.ticket): c.ticket for c in contexts if c is not None}
         staged: list[_Staged] = []
         fresh: dict[tuple, Message] = {}
-        with ExitStack() as held:
-            working: set[int] = set()
-            for line in batch:
-                line.outcome = None
-                item = self._stage(session, line, held, working, fresh)
+        with session.no_autoflush, sla.working_sets(session, list(tickets.values())):
+            for line, context in zip(batch, contexts, strict=True):
+                item = self._stage(session, line, context, fresh)
                 if item is not None:
                     staged.append(item)
         return staged
@@ -195,47 +204,80 @@ class LineWriter:
         self,
         session: Session,
         line: Line,
-        held: ExitStack,
-        working: set[int],
+        context: ChatContext | None,
         fresh: dict[tuple, Message],
     ) -> _Staged | None:
         """The line's checks, in the handler's order, and its changes (not yet flushed)."""
-        with session.no_autoflush:
-            context = context_for(line.scope, line.ticket_id, line.client_msg_id)
-            if context is None:
-                line.outcome = Outcome(slow=True)
-                return None
-            refused = refusal(self.limits, line.sid, line.invalid, self.app.config)
-            if refused is not None:
-                line.outcome = refused
-                return None
-            ticket, old_status = context.ticket, context.ticket.status
-            if ticket.id not in working:
-                held.enter_context(sla.working_set(session, ticket))
-                working.add(ticket.id)
-            key = (ticket.id, context.user.id, line.client_msg_id)
-            prior = fresh.get(key, context.prior)
-            try:
-                message = add_message(
-                    session,
-                    ticket=ticket,
-                    author=context.user,
-                    body=line.body,
-                    internal=line.internal,
-                    channel="chat",
-                    client_msg_id=line.client_msg_id,
-                    now=datetime.now(UTC),
-                    staff=context.staff,
-                    prior=prior,
-                    commit=False,
-                )
-            except ServiceError as exc:  # raised before anything was changed
-                line.outcome = Outcome(error=exc)
-                return None
+        if context is None:
+            line.outcome = Outcome(slow=True)
+            return None
+        refused = refusal(self.limits, line.sid, line.invalid, self.app.config)
+        if refused is not None:
+            line.outcome = refused
+            return None
+        ticket, old_status = context.ticket, context.ticket.status
+        key = (ticket.id, context.user.id, line.client_msg_id)
+        prior = fresh.get(key, context.prior)
+        try:
+            message = add_message(
+                session,
+                ticket=ticket,
+                author=context.user,
+                body=line.body,
+                internal=line.internal,
+                channel="chat",
+                client_msg_id=line.client_msg_id,
+                now=datetime.now(UTC),
+                staff=context.staff,
+                prior=prior,
+                commit=False,
+            )
+        except ServiceError as exc:  # raised before anything was changed
+            line.outcome = Outcome(error=exc)
+            return None
         new = message is not prior
         if new:
             fresh[key] = message
         return _Staged(line, ticket, message, new, new and ticket.status != old_status)
+
+
+def _contexts(session: Session, batch: list[Line]) -> list[ChatContext | None]:
+    """Each line's context: the first line of a socket on a ticket reads it (context_for, with
+    its earlier message); that socket's other lines on the ticket share what it read, and
+    their earlier messages, if any, come in one SELECT for the whole batch."""
+    read: dict[tuple[Scope, int], ChatContext | None] = {}
+    contexts: list[ChatContext | None] = []
+    later: list[tuple[int, ChatContext]] = []  # (index in batch, context sharing a read)
+    with session.no_autoflush:
+        for line in batch:
+            key = (line.scope, line.ticket_id)
+            if key not in read:
+                read[key] = context_for(line.scope, line.ticket_id, line.client_msg_id)
+                contexts.append(read[key])
+                continue
+            shared = read[key]
+            context = None if shared is None else dataclasses.replace(shared, prior=None)
+            if context is not None:
+                later.append((len(contexts), context))
+            contexts.append(context)
+        if later:
+            wanted = {(c.ticket.id, c.user.id, batch[i].client_msg_id) for i, c in later}
+            found = {
+                (m.ticket_id, m.author_id, m.client_msg_id): m
+                for m in session.scalars(_priors_query(), {"keys": list(wanted)})
+            }
+            for i, context in later:
+                context.prior = found.get(
+                    (context.ticket.id, context.user.id, batch[i].client_msg_id)
+                )
+    return contexts
+
+
+@functools.cache
+def _priors_query():
+    # Built once with an expanding parameter: its cache key is computed once, not per batch.
+    key = tuple_(Message.ticket_id, Message.author_id, Message.client_msg_id)
+    return select(Message).where(key.in_(bindparam("keys", expanding=True)))
 
 
 def writer_for(app: Flask, limits: SocketLimits) -> LineWriter | None:

@@ -204,7 +204,7 @@ def _working_set_query():
     )
     return (
         select(SlaClock, next_cycles)
-        .where(SlaClock.ticket_id == bindparam("ticket_id"), worth_keeping)
+        .where(SlaClock.ticket_id.in_(bindparam("ticket_ids", expanding=True)), worth_keeping)
         .order_by(SlaClock.id)
     )
 
@@ -218,18 +218,33 @@ def working_set(session: Session, ticket: Ticket):
     Hooks run in the block can see their own unflushed changes, so a caller can do all
     its reads before its first write.
     """
-    if _in_memory(ticket) or getattr(ticket, "_sla_working", None) is not None:
+    with working_sets(session, [ticket]):
+        yield
+
+
+@contextmanager
+def working_sets(session: Session, tickets: list[Ticket]):
+    """working_set for several tickets at once (a batch of chat lines): one query for all."""
+    loading = {
+        t.id: t for t in tickets if not _in_memory(t) and getattr(t, "_sla_working", None) is None
+    }
+    if not loading:
         yield
         return
-    rows = session.execute(_working_set_query(), {"ticket_id": ticket.id}).all()
-    ticket._sla_working = [clock for clock, _count in rows]
-    # With no row in the set the count is unknown (a query then asks).
-    ticket._sla_next_cycles = rows[0][1] if rows else None
+    held: dict[int, list[SlaClock]] = {ticket_id: [] for ticket_id in loading}
+    # With no row in a ticket's set its count is unknown (a query then asks).
+    counts: dict[int, int | None] = dict.fromkeys(loading)
+    for clock, count in session.execute(_working_set_query(), {"ticket_ids": list(loading)}):
+        held[clock.ticket_id].append(clock)
+        counts[clock.ticket_id] = count
+    for ticket_id, ticket in loading.items():
+        ticket._sla_working, ticket._sla_next_cycles = held[ticket_id], counts[ticket_id]
     try:
         yield
     finally:
-        ticket._sla_working = None
-        ticket._sla_next_cycles = None
+        for ticket in loading.values():
+            ticket._sla_working = None
+            ticket._sla_next_cycles = None
 
 
 def _cycles(session: Session, ticket: Ticket, metric: str) -> int:

@@ -272,3 +272,90 @@ def test_a_tickets_lines_in_one_batch_leave_the_clocks_and_order_one_at_a_time_w
 
     assert of(desk["first"]) == of(desk["second"])
     assert any(metric == "next_response" for metric, _, _ in of(desk["first"]))
+
+
+def reads_during(work) -> list[str]:
+    """The SELECTs run during `work`, but the world-cache version check (a test reads it at
+    every use, WORLD_CACHE_SECONDS = 0; a server at most once a second)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.lstrip().startswith("SELECT") and "site_settings" not in statement:
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        work()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_tickets_lines_in_one_batch_are_read_in_four_statements_however_many_they_are(
+    app, desk, group_commit
+):
+    write(app, group_commit, exchange(desk, desk["first"], "w", 2))  # opens the ticket
+    reads = {}
+    for n in (4, 16):
+        batch = exchange(desk, desk["first"], f"r{n}-", n)
+        reads[n] = reads_during(lambda b=batch: write(app, group_commit, b))
+        assert all(item.outcome.message for item in batch)
+    # The customer's and the agent's context, the earlier messages of their later lines,
+    # the ticket's clocks: whatever the number of lines.
+    assert len(reads[16]) == len(reads[4]) == 4
+
+
+def test_lines_on_several_tickets_in_one_batch_read_their_clocks_in_one_statement(
+    app, desk, group_commit
+):
+    first, second, ana = desk["first"], desk["second"], desk["ana"]
+    # Answered once, so the batch moves no status (a push of a moved one reads the ticket).
+    write(app, group_commit, [line(ana, first, "Hi", "a0"), line(ana, second, "Hi", "b0")])
+    batch = [
+        line(desk["kei"], first, "VPN is down", "k1"),
+        line(desk["mia"], second, "Printer too", "m1", sid="sid-2"),
+        line(ana, first, "On it", "a1", sid="sid-3"),
+        line(ana, second, "Also on it", "a2", sid="sid-3"),
+    ]
+    reads = reads_during(lambda: write(app, group_commit, batch))
+    assert all(item.outcome.message for item in batch)
+    assert sum("FROM sla_clocks" in statement for statement in reads) == 1
+    clocks = stored(app, SlaClock.ticket_id, SlaClock.metric, SlaClock.cycle, SlaClock.state)
+    # Each customer's line started a next response, Ana's answer met it.
+    assert [
+        (tid, cycle, state) for tid, metric, cycle, state in clocks if metric == "next_response"
+    ] == [
+        (first.id, 1, "hit"),
+        (second.id, 1, "hit"),
+    ]
+
+
+def test_a_resent_line_behind_another_of_its_socket_in_a_batch_gets_the_stored_message(
+    app, desk, group_commit
+):
+    kei, t = desk["kei"], desk["first"]
+    first = [line(kei, t, "Hello", "h1")]
+    write(app, group_commit, first)
+    again = [line(kei, t, "Still there?", "h2"), line(kei, t, "Hello", "h1")]
+    write(app, group_commit, again)
+    assert again[1].outcome.message["id"] == first[0].outcome.message["id"]
+    assert again[0].outcome.message["id"] != first[0].outcome.message["id"]
+    assert [body for _, body in stored(app, Message.id, Message.body)] == ["Hello", "Still there?"]
+
+
+def test_lines_of_a_socket_that_may_not_see_the_ticket_share_no_context_in_a_batch(
+    app, factory, desk, group_commit
+):
+    kei, mia, t = desk["kei"], desk["mia"], desk["first"]  # Kei's ticket; Mia is another customer
+    outsider = factory.agent([desk["globex"]])
+    batch = [
+        line(kei, t, "mine", "k1"),
+        line(mia, t, "not mine", "m1", sid="sid-2"),
+        line(outsider, t, "peek", "o1", sid="sid-3"),
+        line(kei, t, "mine again", "k2"),
+        line(mia, t, "still not mine", "m2", sid="sid-2"),
+        line(outsider, t, "peek again", "o2", sid="sid-3"),
+    ]
+    write(app, group_commit, batch)
+    assert [bool(item.outcome.slow) for item in batch] == [False, True, True, False, True, True]
+    assert [body for _, body in stored(app, Message.id, Message.body)] == ["mine", "mine again"]
