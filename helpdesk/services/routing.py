@@ -32,6 +32,7 @@ from helpdesk.domain.routing import AgentView, Decision, Need, choose
 from helpdesk.i18n import normalize_locale
 from helpdesk.models import (
     ACTIVE_STATUSES,
+    STAFF_REALM,
     AgentLanguage,
     AgentSkill,
     Client,
@@ -150,12 +151,13 @@ def _agent_query(by_client: bool, by_ids: bool, by_need: bool, by_skill: bool):
         .where(User.role == "agent", User.active.is_(true()))
     )
     if by_client:
-        # A union, not OR: each side uses its index, so only the client's agents are read.
+        # A union, not OR: each side uses its index, so only the client's agents are read
+        # (staff are realm 0 of the (realm, email) key: the customers are never scanned).
         serving = union(
             select(agent_clients.c.user_id).where(
                 agent_clients.c.client_id == bindparam("client_id")
             ),
-            select(User.id).where(User.serves_all_clients.is_(true())),
+            select(User.id).where(User.realm == STAFF_REALM, User.serves_all_clients.is_(true())),
         )
         stmt = stmt.where(User.id.in_(serving))
     if by_ids:

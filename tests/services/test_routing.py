@@ -109,3 +109,26 @@ def test_agents_and_their_loads_come_from_one_query(factory, world):
     assert len(statements) == 1
     assert len(views) == 5 and sites == {"krakow": krakow.id}
     assert views[0].languages == {"pl", "en"} and views[0].clients == {acme.id}
+
+
+def test_the_candidates_of_a_filing_are_found_without_reading_the_customers(factory, world):
+    # Customers are most of the users table and grow with every new requester: the query
+    # for a filing's candidates must reach agents by index, never by a scan of users.
+    acme, krakow, _ = world
+    ola = agent(factory, acme, krakow, languages=("pl",))
+    everywhere = agent(factory, acme, krakow, languages=("pl",), serves_all_clients=True)
+    need = routing.Need(client_id=acme.id, locale="pl", skill=None, priority="normal")
+    views, _ = routing.agent_views(db.session, client_id=acme.id, need=need)
+    assert {v.id for v in views} == {ola.id, everywhere.id}
+    if db.engine.dialect.name != "sqlite":
+        return
+    seen: list = []
+    note = lambda _c, _cur, statement, params, *_: seen.append((statement, params))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        routing.agent_views(db.session, client_id=acme.id, need=need)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    [(statement, params)] = seen
+    plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+    assert not [row for row in plan if row[-1].startswith("SCAN users")]
