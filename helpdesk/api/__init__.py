@@ -14,4 +14,13 @@ def _end_transaction(_exc: BaseException | None) -> None:
     db.session.rollback()
 
 
-from helpdesk.api import agents, auth, metrics, openapi, routing, sla, tickets  # noqa: E402,F401
+from helpdesk.api import (  # noqa: E402,F401
+    agents,
+    auth,
+    metrics,
+    openapi,
+    routing,
+    sla,
+    tickets,
+    users,
+)

@@ -35,6 +35,8 @@ AUDIT_KINDS = (
     "reply_discarded",
     "provision",
     "export",
+    "user_deactivated",
+    "user_reactivated",
 )
 USER_AGENT_MAX = 200
 IP_MAX = 45  # an IPv6 address in text

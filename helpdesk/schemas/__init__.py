@@ -34,6 +34,7 @@ from helpdesk.schemas.tickets import (
     TicketListQuery,
     TicketUpdate,
 )
+from helpdesk.schemas.users import UserAccount, UserUpdate
 
 __all__ = [
     "ID_MAX",
@@ -66,6 +67,8 @@ __all__ = [
     "TicketUpdate",
     "Token",
     "TokenRequest",
+    "UserAccount",
+    "UserUpdate",
 ]
 
 REQUEST_MODELS: tuple[type[BaseModel], ...] = (
@@ -75,6 +78,7 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     TicketUpdate,
     MessageCreate,
     AgentStatusUpdate,
+    UserUpdate,
 )
 RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     Error,
@@ -89,4 +93,5 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     CoverageWeek,
     MetricsReport,
     DrillPage,
+    UserAccount,
 )

@@ -40,6 +40,8 @@ KIND_LABELS = {
     "reply_discarded": _l("Held reply discarded"),
     "provision": _l("Provisioning"),
     "export": _l("Export"),
+    "user_deactivated": _l("Account deactivated"),
+    "user_reactivated": _l("Account reactivated"),
 }
 
 

@@ -708,6 +708,21 @@ MATRIX: dict[str, Entry] = {
         api=True,
         why="the caller's own presence; no tenant object",
     ),
+    "api.patch_user": Entry(
+        (
+            api(
+                "PATCH",
+                lambda f: f"/api/v1/users/{f.requester.id}",
+                json={"active": False},
+                intake="403",
+                customer_token="403",
+                agent_token="403",
+                supervisor_token="403",
+            ),
+        ),
+        api=True,
+        why="admins only: every other role is refused before the user is looked up",
+    ),
     "api.file_ticket": Entry(
         (
             api(
