@@ -31,7 +31,17 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     security.init_app(app)  # after socketio.init_app: ProxyFix wraps the Socket.IO middleware
     ratelimit.init_app(app)
 
-    from helpdesk import agent, api, attachments, auth, errors, portal, settings, supervisor
+    from helpdesk import (
+        admin,
+        agent,
+        api,
+        attachments,
+        auth,
+        errors,
+        portal,
+        settings,
+        supervisor,
+    )
     from helpdesk.database import init_database_hooks
 
     init_database_hooks(app)
@@ -41,6 +51,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(portal.bp, url_prefix="/c/<client_slug>")
     app.register_blueprint(agent.bp, url_prefix="/agent")
     app.register_blueprint(supervisor.bp, url_prefix="/supervisor")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(attachments.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)

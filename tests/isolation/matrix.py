@@ -571,6 +571,22 @@ MATRIX: dict[str, Entry] = {
     "supervisor.coverage": Entry(
         (page("GET", lambda f: f"/supervisor/coverage?client={f.slug}", supervisor=("200", "404")),)
     ),
+    "admin.home": Entry(
+        (page("GET", lambda f: "/admin/"),),
+        why="the operator console: admins only, every other role 404",
+    ),
+    "admin.people_list": Entry(
+        (page("GET", lambda f: f"/admin/people?client={f.slug}&q=qzx7"),),
+        why="the console's directory of people: admins only",
+    ),
+    "admin.set_active": Entry(
+        (page("POST", lambda f: f"/admin/people/{f.requester.id}/active", data={"active": "0"}),),
+        why="deactivating A's customer: admins only, nothing changes for anyone else",
+    ),
+    "admin.reset_second_factor": Entry(
+        (page("POST", lambda f: f"/admin/people/{f.agent.id}/second-factor/reset"),),
+        why="resetting A's agent's second factor: admins only",
+    ),
     "supervisor.audit_log": Entry(
         (
             page("GET", lambda f: f"/supervisor/audit?client={f.slug}"),

@@ -29,6 +29,14 @@
     });
   });
 
+  // A form that does something hard to undo (deactivating a person) asks first.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  }, true);
+
   // One click, one submission: disable the button that sent a form until the page changes.
   document.addEventListener("submit", function (event) {
     var form = event.target;

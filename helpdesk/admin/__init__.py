@@ -1,0 +1,8 @@
+"""The operator console (/admin/): run the desk without a shell. Admins only; every other
+role gets 404."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)
+
+from helpdesk.admin import people  # noqa: E402,F401
