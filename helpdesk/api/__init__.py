@@ -17,6 +17,7 @@ def _end_transaction(_exc: BaseException | None) -> None:
 from helpdesk.api import (  # noqa: E402,F401
     agents,
     auth,
+    intake_tokens,
     metrics,
     openapi,
     routing,

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from helpdesk.models import ApiToken, Client, User
+from helpdesk.services import intake_tokens
 from helpdesk.services.auth import client_for_intake_token, token_for
 from helpdesk.services.errors import Forbidden
 
@@ -60,7 +61,10 @@ def resolve(session: Session, token: str, *, now: datetime) -> Principal | None:
 
     def as_client() -> Principal | None:
         client = client_for_intake_token(session, token)
-        return Principal(client=client) if client is not None else None
+        if client is None:
+            return None
+        intake_tokens.note_use(session, token, now=now)
+        return Principal(client=client)
 
     def as_user() -> Principal | None:
         row = token_for(session, token, now=now)

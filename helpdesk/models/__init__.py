@@ -2,6 +2,7 @@
 
 from helpdesk.models.attachments import Attachment
 from helpdesk.models.audit import AUDIT_KINDS, AuditEvent
+from helpdesk.models.intake_tokens import INTAKE_TOKEN_NAME_MAX, IntakeToken
 from helpdesk.models.mail import OUTBOX_STATES, MailMessageId, OutboundMail
 from helpdesk.models.scheduler import JobLease
 from helpdesk.models.sessions import RecoveryCode, SiteSetting, SocketConnection, UserSession
@@ -35,6 +36,8 @@ __all__ = [
     "ACTIVE_STATUSES",
     "OPEN_STATUSES",
     "AUDIT_KINDS",
+    "INTAKE_TOKEN_NAME_MAX",
+    "IntakeToken",
     "AuditEvent",
     "CLOCK_STATES",
     "SlaClock",

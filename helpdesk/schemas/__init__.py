@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from helpdesk.schemas.agents import AgentStatus, AgentStatusUpdate
 from helpdesk.schemas.auth import Token, TokenRequest
 from helpdesk.schemas.common import ID_MAX, VISIBLE_ASCII, Error
+from helpdesk.schemas.intake_tokens import IntakeTokenCreate, IntakeTokenIssued, IntakeTokenList
 from helpdesk.schemas.metrics import (
     DrillPage,
     ExportQuery,
@@ -47,6 +48,9 @@ __all__ = [
     "CoverageWeek",
     "DrillPage",
     "Error",
+    "IntakeTokenCreate",
+    "IntakeTokenIssued",
+    "IntakeTokenList",
     "ExportQuery",
     "Message",
     "MessageCreate",
@@ -79,6 +83,7 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     MessageCreate,
     AgentStatusUpdate,
     UserUpdate,
+    IntakeTokenCreate,
 )
 RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     Error,
@@ -94,4 +99,6 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     MetricsReport,
     DrillPage,
     UserAccount,
+    IntakeTokenIssued,
+    IntakeTokenList,
 )

@@ -2,9 +2,9 @@
 calendars, sites.
 
 Filing a ticket read them on every request; they change when an operator provisions or
-edits the world. Every change of a Client, SlaTarget, Calendar or Site through the ORM (a
-provisioning run, the console, a test's factory) writes a new world version in the same
-transaction (`site_settings.world_version`, a flush hook below). Each process reads that
+edits the world. Every change of a Client, SlaTarget, Calendar, Site or IntakeToken through
+the ORM (a provisioning run, the console, a test's factory) writes a new world version in the
+same transaction (`site_settings.world_version`, a flush hook below). Each process reads that
 version at most every WORLD_CACHE_SECONDS (0: at every use) and drops its whole cache when
 it changed, so another process's change is seen within that time, and this process's own
 at once. WORLD_CACHE_SECONDS < 0 switches the cache off.
@@ -28,10 +28,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
-from helpdesk.models import Calendar, Client, Site, SiteSetting, SlaTarget
+from helpdesk.models import Calendar, Client, IntakeToken, Site, SiteSetting, SlaTarget
 
 VERSION_KEY = "world_version"
-WORLD_TYPES = (Client, SlaTarget, Calendar, Site)
+WORLD_TYPES = (Client, SlaTarget, Calendar, Site, IntakeToken)
 _MISSING = object()
 _NONE = object()  # a cached "there is none"
 
@@ -96,12 +96,49 @@ def _cached(session: Session, key: tuple, load: Callable[[Session], Any]):
     return session.merge(entry, load=False)
 
 
+def _cached_value(session: Session, key: tuple, load: Callable[[Session], Any]):
+    # For plain values (ids): kept as they are, nothing to merge into the session.
+    seconds = _seconds()
+    if seconds < 0:
+        return load(session)
+    _current(session, seconds)
+    entry = _cache.entries.get(key, _MISSING)
+    if entry is _MISSING:
+        version = _cache.version
+        entry = load(session)
+        with _cache.lock:
+            if _cache.version is version:
+                _cache.entries[key] = entry
+    return entry
+
+
 def client_by_intake_token(session: Session, digest: str) -> Client | None:
-    """The client whose intake token has this digest."""
-    return _cached(
+    """The client whose intake token has this digest: the one provisioning set, or one the
+    console issued and nobody revoked."""
+    return _cached(session, ("intake", digest), lambda s: _intake_client(s, digest))
+
+
+def _intake_client(session: Session, digest: str) -> Client | None:
+    client = session.scalar(select(Client).where(Client.intake_token_hash == digest))
+    if client is not None:
+        return client
+    return session.scalar(
+        select(Client)
+        .join(IntakeToken, IntakeToken.client_id == Client.id)
+        .where(IntakeToken.token_hash == digest, IntakeToken.revoked_at.is_(None))
+    )
+
+
+def intake_token_id(session: Session, digest: str) -> int | None:
+    """The id of the issued (live) intake token with this digest; None for a provisioned one."""
+    return _cached_value(
         session,
-        ("intake", digest),
-        lambda s: s.scalar(select(Client).where(Client.intake_token_hash == digest)),
+        ("intake-id", digest),
+        lambda s: s.scalar(
+            select(IntakeToken.id).where(
+                IntakeToken.token_hash == digest, IntakeToken.revoked_at.is_(None)
+            )
+        ),
     )
 
 

@@ -137,6 +137,8 @@ PERIOD = "from=2026-03-01&to=2026-03-31"
 # Intake tokens and customers may not read figures or previews at all: a role refusal (403).
 INTAKE_REFUSED = ("403", "404")  # an intake token only files tickets
 STAFF_ONLY = {"intake": ("403", "404"), "customer_token": ("403", "404")}
+# The operator's endpoints: every role but admin is refused (admins are not probed).
+ADMIN_ONLY = {p: "403" for p in ("intake", "customer_token", "agent_token", "supervisor_token")}
 
 MATRIX: dict[str, Entry] = {
     # --- sign-in and public pages: no tenant data behind them -------------------------------
@@ -723,6 +725,28 @@ MATRIX: dict[str, Entry] = {
         ),
         api=True,
         why="the caller's own presence; no tenant object",
+    ),
+    "api.list_intake_tokens": Entry(
+        (api("GET", lambda f: f"/api/v1/admin/clients/{f.slug}/intake-tokens", **ADMIN_ONLY),),
+        api=True,
+        why="admins only: every other role is refused before the client is looked up",
+    ),
+    "api.issue_intake_token": Entry(
+        (
+            api(
+                "POST",
+                lambda f: f"/api/v1/admin/clients/{f.slug}/intake-tokens",
+                json={"name": "stolen"},
+                **ADMIN_ONLY,
+            ),
+        ),
+        api=True,
+        why="admins only: nobody else issues a token for A",
+    ),
+    "api.revoke_intake_token": Entry(
+        (api("DELETE", lambda f: f"/api/v1/admin/clients/{f.slug}/intake-tokens/1", **ADMIN_ONLY),),
+        api=True,
+        why="admins only: nobody else revokes A's tokens",
     ),
     "api.patch_user": Entry(
         (
