@@ -25,7 +25,8 @@ PREFIX = "hdi_"  # noqa: S105 (a prefix, not a secret)
 USE_NOTE_SECONDS = 60  # last use is written at most this often per token and process
 LIVE_MAX = 20  # live tokens per client
 
-_noted: dict[int, float] = {}
+NOTED_MAX = 10_000
+_noted: dict[str, float] = {}
 _noted_lock = threading.Lock()
 
 
@@ -36,6 +37,8 @@ def tokens_of(session: Session, client: Client) -> list[IntakeToken]:
             select(IntakeToken)
             .where(IntakeToken.client_id == client.id)
             .order_by(IntakeToken.revoked_at.is_not(None), IntakeToken.id.desc())
+            # Last use is written by Core UPDATE: refresh rows this session already holds.
+            .execution_options(populate_existing=True)
         )
     )
 
@@ -119,14 +122,17 @@ def revoke(session: Session, client: Client, token_id: int, *, actor: User, now:
 def note_use(session: Session, token: str, *, now: datetime) -> None:
     """Record that an issued token was used (in the caller's transaction), at most once a
     minute per token and process: by Core UPDATE, so the world version stays as it is."""
-    token_id = world_cache.intake_token_id(session, token_digest(token))
+    digest = token_digest(token)
+    token_id = world_cache.intake_token_id(session, digest)
     if token_id is None:
         return
     tick = time.monotonic()
     with _noted_lock:
-        if tick - _noted.get(token_id, float("-inf")) < USE_NOTE_SECONDS:
+        if tick - _noted.get(digest, float("-inf")) < USE_NOTE_SECONDS:
             return
-        _noted[token_id] = tick
+        if len(_noted) > NOTED_MAX:  # revoked tokens' entries go now and then
+            _noted.clear()
+        _noted[digest] = tick
     table = IntakeToken.__table__
     session.connection().execute(
         update(table)

@@ -577,6 +577,18 @@ MATRIX: dict[str, Entry] = {
         (page("GET", lambda f: "/admin/"),),
         why="the operator console: admins only, every other role 404",
     ),
+    "admin.intake_token_list": Entry(
+        (page("GET", lambda f: f"/admin/intake-tokens?client={f.slug}"),),
+        why="a client's intake tokens in the console: admins only",
+    ),
+    "admin.issue_intake_token": Entry(
+        (page("POST", lambda f: f"/admin/intake-tokens/{f.slug}/issue", data={"name": "stolen"}),),
+        why="issuing a token for A: admins only, nothing is issued for anyone else",
+    ),
+    "admin.revoke_intake_token": Entry(
+        (page("POST", lambda f: f"/admin/intake-tokens/{f.slug}/1/revoke"),),
+        why="revoking A's token: admins only",
+    ),
     "admin.people_list": Entry(
         (page("GET", lambda f: f"/admin/people?client={f.slug}&q=qzx7"),),
         why="the console's directory of people: admins only",

@@ -45,4 +45,7 @@ def test_a_filing_inserts_its_events_and_its_clocks_in_one_statement_each(client
     assert seen.count("INSERT INTO sla_clocks") == 1
     reads = [s for s in seen if s.startswith("SELECT")]
     assert not any(t in s for s in reads for t in ("clients", "sla_targets", "calendars", "sites"))
-    assert len(seen) <= 11  # 9 on SQLite; the world-version check in tests adds one
+    # 9 on SQLite. The tests' world cache reads its version at every use (a server: at most
+    # once a second), so those reads are left out of the count.
+    work = [s for s in seen if not s.startswith("SELECT site_settings")]
+    assert len(work) <= 10

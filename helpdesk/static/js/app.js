@@ -29,6 +29,12 @@
     });
   });
 
+  // A secret shown once (a new intake token) is selected whole when focused, ready to copy.
+  document.querySelectorAll("input[data-select-on-focus]").forEach(function (field) {
+    field.addEventListener("focus", function () { field.select(); });
+    if (document.activeElement === field) { field.select(); }
+  });
+
   // A form that does something hard to undo (deactivating a person) asks first.
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute("data-confirm");
