@@ -15,6 +15,7 @@ def _end_transaction(_exc: BaseException | None) -> None:
 
 
 from helpdesk.api import (  # noqa: E402,F401
+    admin,
     agents,
     auth,
     intake_tokens,

@@ -39,10 +39,12 @@ def operation(
     headers: tuple[dict, ...] = (),
     description: str = "",
     media: dict[int, str] | None = None,
+    body_media: tuple[str, ...] = (),
 ):
     """Describe a view for the OpenAPI document; every API route must carry one.
 
-    `media` maps a status to a non-JSON media type (e.g. text/csv) that it answers with.
+    `media` maps a status to a non-JSON media type (e.g. text/csv) that it answers with;
+    `body_media` lists the non-JSON media types of a text body (e.g. application/yaml).
     """
 
     def decorate(view):
@@ -55,6 +57,7 @@ def operation(
             "query": query,
             "headers": headers,
             "media": media or {},
+            "body_media": body_media,
         }
         return view
 
@@ -123,6 +126,9 @@ def _operation(view, rule_path: str, *, public: bool) -> dict:
         op["parameters"] = params
     if spec["body"] is not None:
         op["requestBody"] = {"required": True, "content": _json(_ref(spec["body"]))}
+    elif spec.get("body_media"):
+        content = {media: {"schema": {"type": "string"}} for media in spec["body_media"]}
+        op["requestBody"] = {"required": True, "content": content}
     for status, model in spec["responses"].items():
         response: dict[str, Any] = {"description": "OK" if status < 300 else "See body."}
         if status == 201:

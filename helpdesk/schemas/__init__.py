@@ -17,6 +17,7 @@ from helpdesk.schemas.metrics import (
     MetricsReport,
     MetricsTicketsQuery,
 )
+from helpdesk.schemas.provisioning import ProvisioningQuery, ProvisioningSummary
 from helpdesk.schemas.routing import (
     CoverageQuery,
     CoverageWeek,
@@ -59,6 +60,8 @@ __all__ = [
     "MetricsQuery",
     "MetricsReport",
     "MetricsTicketsQuery",
+    "ProvisioningQuery",
+    "ProvisioningSummary",
     "RoutingPreview",
     "RoutingPreviewQuery",
     "SlaPreview",
@@ -101,4 +104,5 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     UserAccount,
     IntakeTokenIssued,
     IntakeTokenList,
+    ProvisioningSummary,
 )

@@ -775,6 +775,34 @@ MATRIX: dict[str, Entry] = {
         api=True,
         why="admins only: every other role is refused before the user is looked up",
     ),
+    "api.export_provisioning": Entry(
+        (
+            api(
+                "GET",
+                lambda f: "/api/v1/admin/provisioning",
+                intake="403",
+                customer_token="403",
+                agent_token="403",
+                supervisor_token="403",
+            ),
+        ),
+        api=True,
+        why="admins only: the whole world of every client, refused to every other role",
+    ),
+    "api.load_provisioning": Entry(
+        (
+            api(
+                "POST",
+                lambda f: "/api/v1/admin/provisioning?dry_run=1",
+                intake="403",
+                customer_token="403",
+                agent_token="403",
+                supervisor_token="403",
+            ),
+        ),
+        api=True,
+        why="admins only: every other role is refused before the body is read",
+    ),
     "api.file_ticket": Entry(
         (
             api(

@@ -49,12 +49,20 @@ def provision_file(
 
 
 def provision(
-    session: Session, data: Any, *, now: datetime, force_passwords: bool = False
+    session: Session,
+    data: Any,
+    *,
+    now: datetime,
+    force_passwords: bool = False,
+    actor: User | None = None,
+    dry_run: bool = False,
 ) -> ProvisioningReport:
     """Validate parsed provisioning data, then upsert it in one transaction; commit once.
 
     A password the person has changed since provisioning set it is kept, unless
-    `force_passwords` (`flask provision --force-passwords`).
+    `force_passwords` (`flask provision --force-passwords`). `actor` is who provisions (None:
+    the command line). With `dry_run` everything is written in the transaction, then rolled
+    back: the report says what would change, and nothing is stored, audited or signed out.
     """
     try:
         plan = validate(session, data)
@@ -62,12 +70,17 @@ def provision(
         applier = _Applier(session, report, now, force_passwords)
         applier.apply(plan)
         if report.changes:  # the audit event commits with the changes it lists
-            audit.record(session, "provision", now=now, data={"changes": report.lines()})
+            audit.record_request(
+                session, "provision", now=now, actor=actor, data={"changes": report.lines()}
+            )
         # People whose password was reset or whose access shrank are signed out everywhere.
         ended = [
-            (user, sessions.stage_end_all(session, user, reason=why, now=now, actor=None))
+            (user, sessions.stage_end_all(session, user, reason=why, now=now, actor=actor))
             for user, why in applier.sign_out.items()
         ]
+        if dry_run:
+            session.rollback()
+            return report
         session.commit()
     except IntegrityError as exc:
         session.rollback()
