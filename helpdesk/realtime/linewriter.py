@@ -38,7 +38,7 @@ from helpdesk.models import Message, Ticket
 from helpdesk.realtime.auth import ChatContext, Scope, context_for
 from helpdesk.realtime.limits import SocketLimits
 from helpdesk.serializers import message_json
-from helpdesk.services import sla
+from helpdesk.services import chat_rows, sla
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.tickets import add_message, announce_message
 
@@ -198,6 +198,8 @@ class LineWriter:
                 item = self._stage(session, line, context, fresh)
                 if item is not None:
                     staged.append(item)
+        # The batch's rows in a few Core statements, not the unit of work's flush.
+        chat_rows.store(session)
         return staged
 
     def _stage(

@@ -26,7 +26,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.notify import outbound, publish
-from helpdesk.services import follow_the_sun, routing, rows, sla
+from helpdesk.services import chat_rows, follow_the_sun, routing, rows, sla
 from helpdesk.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from helpdesk.services.scope import agent_serves, is_staff_of
 
@@ -344,6 +344,7 @@ def add_message(
             why="reply",
         )
     if commit:
+        chat_rows.store(session)  # its rows by Core statements: no flush at the commit
         session.commit()
         announce_message(ticket, message, status_changed=ticket.status != old_status)
     return message
