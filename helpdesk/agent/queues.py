@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from helpdesk.models import (
@@ -17,51 +17,49 @@ from helpdesk.models import (
     AgentSkill,
     Client,
     Site,
+    SlaClock,
     Ticket,
     User,
 )
+from helpdesk.models.types import likely
 from helpdesk.services.scope import ticket_visibility
-from helpdesk.services.totals import COUNT_CAP, capped_total
+from helpdesk.services.sla_report import live_clause, pressing_clock
+from helpdesk.services.totals import COUNT_CAP, Total, capped_total
 
 VIEWS = ("mine", "waiting", "all")
 
 
-def _same_language(spoken, locale) -> ColumnElement[bool]:
-    """SQL: two normalised locale codes share their language ("pt" / "pt_PT" / "pt_BR").
-
-    Language subtags are two or three letters (`normalize_locale`), so with a "_" appended
-    the language ends at the third or the fourth character of both codes.
-    """
-    a, b = spoken + "_", locale + "_"
-    return or_(
-        (func.substr(b, 3, 1) == "_") & (func.substr(a, 1, 3) == func.substr(b, 1, 3)),
-        (func.substr(b, 4, 1) == "_") & (func.substr(a, 1, 4) == func.substr(b, 1, 4)),
-    )
+def _language_part(code, width: int) -> ColumnElement[str]:
+    """SQL: the first `width` characters of a locale code with "_" appended ("pt_", "pt_B")."""
+    return func.substr(code + "_", 1, width)
 
 
 def speaks_ticket_locale(agent: User) -> ColumnElement[bool]:
-    """SQL: the agent speaks the ticket's locale exactly or its language (domain language_fit)."""
-    spoken = AgentLanguage.language
-    return (
-        select(AgentLanguage.user_id)
-        .where(
-            AgentLanguage.user_id == agent.id,
-            or_(spoken == Ticket.locale, _same_language(spoken, Ticket.locale)),
-        )
-        .correlate(Ticket)
-        .exists()
+    """SQL: the agent speaks the ticket's locale exactly or its language (domain language_fit).
+
+    Language subtags are two or three letters (`normalize_locale`), so with a "_" appended a
+    code's language ends at its third or fourth character: "pt_BR" shares "pt_" with "pt".
+    The agent's languages are read once per statement (uncorrelated subqueries), not once
+    per ticket.
+    """
+    spoken = select(AgentLanguage.language).where(AgentLanguage.user_id == agent.id)
+    return or_(
+        Ticket.locale.in_(spoken),
+        *(
+            _language_part(Ticket.locale, width).in_(
+                spoken.with_only_columns(_language_part(AgentLanguage.language, width)).where(
+                    func.substr(AgentLanguage.language + "_", width, 1) == "_"
+                )
+            )
+            for width in (3, 4)
+        ),
     )
 
 
 def has_ticket_skill(agent: User) -> ColumnElement[bool]:
     """SQL: the ticket has no category, or the agent has it as a skill."""
-    skilled = (
-        select(AgentSkill.user_id)
-        .where(AgentSkill.user_id == agent.id, AgentSkill.skill == Ticket.category)
-        .correlate(Ticket)
-        .exists()
-    )
-    return or_(Ticket.category.is_(None), skilled)
+    skills = select(AgentSkill.skill).where(AgentSkill.user_id == agent.id)
+    return or_(Ticket.category.is_(None), Ticket.category.in_(skills))
 
 
 def mine(agent: User) -> ColumnElement[bool]:
@@ -91,16 +89,48 @@ def view_clause(view: str, agent: User) -> ColumnElement[bool]:
     return true()
 
 
-def view_counts(session: Session, agent: User) -> dict[str, int]:
-    """Open work per tab, in one query: {"mine": n, "waiting": m}."""
-    mine_open = mine(agent) & Ticket.status.in_(OPEN_STATUSES)
-    row = session.execute(
-        select(
+def queue_tickets(agent: User, view: str) -> Select:
+    """SELECT of the tickets of one of VIEWS that the agent may see.
+
+    "All" is most of the agent's clients' tickets, and the planner is told so (`likely`): it
+    then reads a page from the order's index rather than sorting all those tickets. The
+    other views are narrow (an assignee's, the unassigned) and read their own indexes.
+    """
+    visible = ticket_visibility(agent)
+    return select(Ticket).where(
+        likely(visible) if view == "all" else visible, view_clause(view, agent)
+    )
+
+
+# The tab counts' statement per agent. Its SQL depends on these attributes of the agent only
+# (clients, languages and skills are subqueries), and SQLAlchemy's cache key of a statement
+# with five subqueries, computed afresh for a new statement, costs more than running it.
+_COUNTS_OF: dict[tuple, Select] = {}
+_COUNTS_KEPT = 1024
+
+
+def _counts_select(agent: User) -> Select:
+    key = (agent.id, agent.role, agent.active, agent.serves_all_clients)
+    stmt = _COUNTS_OF.get(key)
+    if stmt is None:
+        if len(_COUNTS_OF) >= _COUNTS_KEPT:
+            _COUNTS_OF.clear()
+        mine_open = mine(agent) & Ticket.status.in_(OPEN_STATUSES)
+        stmt = _COUNTS_OF[key] = select(
             func.coalesce(func.sum(case((mine_open, 1), else_=0)), 0),
             func.coalesce(func.sum(case((waiting_for(agent), 1), else_=0)), 0),
+            func.count(),
         ).where(ticket_visibility(agent), Ticket.status.in_(OPEN_STATUSES))
-    ).one()
-    return {"mine": int(row[0]), "waiting": int(row[1])}
+    return stmt
+
+
+def view_counts(session: Session, agent: User) -> dict[str, int]:
+    """Open work per view, in one query: {"mine": n, "waiting": m, "all": every open ticket}.
+
+    Each is also the total of its view without filters, so that page needs no count of its own.
+    """
+    row = session.execute(_counts_select(agent)).one()
+    return {"mine": int(row[0]), "waiting": int(row[1]), "all": int(row[2])}
 
 
 @dataclass(slots=True)
@@ -162,6 +192,18 @@ _ROW_COLUMNS = (
 )
 
 
+# Built once: a statement's cache key is worked out per statement object, and these differ
+# per page only in their ids.
+_ROWS_OF_IDS = (
+    select(*_ROW_COLUMNS)
+    .join(Client, Client.id == Ticket.client_id)
+    .join(_requester, _requester.id == Ticket.requester_id)
+    .outerjoin(_assignee, _assignee.id == Ticket.assignee_id)
+    .outerjoin(Site, Site.id == Ticket.site_id)
+    .where(Ticket.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def queue_rows(session: Session, stmt: Select, *, offset: int, limit: int) -> list[QueueRow]:
     """One page of `stmt` (a filtered, ordered ticket SELECT) as the rows the queue shows.
 
@@ -171,14 +213,7 @@ def queue_rows(session: Session, stmt: Select, *, offset: int, limit: int) -> li
     ids = list(session.scalars(stmt.with_only_columns(Ticket.id).offset(offset).limit(limit)))
     if not ids:
         return []
-    found = session.execute(
-        select(*_ROW_COLUMNS)
-        .join(Client, Client.id == Ticket.client_id)
-        .join(_requester, _requester.id == Ticket.requester_id)
-        .outerjoin(_assignee, _assignee.id == Ticket.assignee_id)
-        .outerjoin(Site, Site.id == Ticket.site_id)
-        .where(Ticket.id.in_(ids))
-    ).all()
+    found = session.execute(_ROWS_OF_IDS, {"ids": ids}).all()
     by_id = {row.id: row for row in found}
     return [_queue_row(by_id[i]) for i in ids if i in by_id]
 
@@ -204,6 +239,40 @@ def _queue_row(row) -> QueueRow:
     )
 
 
+# What a row's SLA cell reads of a clock (pressing_clock and countdown_state need no more).
+_CLOCK_COLUMNS = (
+    SlaClock.id,
+    SlaClock.ticket_id,
+    SlaClock.metric,
+    SlaClock.state,
+    SlaClock.started_at,
+    SlaClock.paused_since,
+    SlaClock.warn_at,
+    SlaClock.due_at,
+    SlaClock.fulfilled_at,
+)
+
+
+_LIVE_CLOCKS_OF_IDS = (
+    select(*_CLOCK_COLUMNS)
+    .where(SlaClock.ticket_id.in_(bindparam("ids", expanding=True)), live_clause())
+    .order_by(SlaClock.id)
+)
+
+
+def pressing_clocks(session: Session, ticket_ids: list[int]) -> dict[int, Row]:
+    """Each ticket's most pressing live clock (`pressing_clock`), as rows of the shown columns.
+
+    One select for the page, and plain rows rather than clock objects the page never changes.
+    """
+    if not ticket_ids:
+        return {}
+    live: dict[int, list[Row]] = {}
+    for clock in session.execute(_LIVE_CLOCKS_OF_IDS, {"ids": sorted(set(ticket_ids))}):
+        live.setdefault(clock.ticket_id, []).append(clock)
+    return {ticket_id: pressing_clock(clocks) for ticket_id, clocks in live.items()}
+
+
 class QueuePage(Pagination):
     """A page of queue rows; the total is exact up to COUNT_CAP, past it at least that."""
 
@@ -215,7 +284,11 @@ class QueuePage(Pagination):
         return queue_rows(args["session"], args["select"], offset=offset, limit=self.per_page)
 
     def _query_count(self) -> int:
-        total = capped_total(self._query_args["session"], self._query_args["select"])
+        known = self._query_args["total"]
+        if known is None:
+            total = capped_total(self._query_args["session"], self._query_args["select"])
+        else:
+            total = Total(known, exact=known <= COUNT_CAP)
         self.total_exact = total.exact
         # Past the cap the page says "10,000+", not an estimate that reads like a count.
         return total.value if total.exact else COUNT_CAP
@@ -229,11 +302,15 @@ class QueuePage(Pagination):
         return max(counted, self.page + (len(self.items) == self.per_page))
 
 
-def queue_page(session: Session, stmt: Select, *, page: int, per_page: int) -> QueuePage:
-    """Page `page` of the queue's filtered, ordered ticket SELECT, or its last page if past it."""
-    found = QueuePage(page=page, per_page=per_page, error_out=False, session=session, select=stmt)
+def queue_page(
+    session: Session, stmt: Select, *, page: int, per_page: int, total: int | None = None
+) -> QueuePage:
+    """Page `page` of the queue's filtered, ordered ticket SELECT, or its last page if past it.
+
+    `total`, when the caller knows how many tickets `stmt` matches, spares counting them.
+    """
+    args = {"session": session, "select": stmt, "total": total}
+    found = QueuePage(page=page, per_page=per_page, error_out=False, **args)
     if not found.items and page > 1 and found.pages:
-        found = QueuePage(
-            page=found.pages, per_page=per_page, error_out=False, session=session, select=stmt
-        )
+        found = QueuePage(page=found.pages, per_page=per_page, error_out=False, **args)
     return found

@@ -24,15 +24,15 @@ from helpdesk.agent.forms import (
     TakeForm,
     UpdateForm,
 )
-from helpdesk.agent.queues import queue_page, view_clause, view_counts
+from helpdesk.agent.queue_rows import row_texts
+from helpdesk.agent.queues import pressing_clocks, queue_page, queue_tickets, view_counts
 from helpdesk.domain.routing import CalendarMemo
 from helpdesk.extensions import db
 from helpdesk.models import ID_MAX, Ticket, User
 from helpdesk.services import follow_the_sun, held_replies, routing
 from helpdesk.services.errors import Conflict, ServiceError
-from helpdesk.services.scope import visible_clients, visible_tickets
+from helpdesk.services.scope import visible_clients
 from helpdesk.services.sla_report import (
-    live_clocks_by_ticket,
     pressing_clock,
 )
 from helpdesk.services.tickets import add_message, update_ticket
@@ -91,20 +91,24 @@ def queue():
     address, agents with work of their own see it, the others what waits for them.
     """
     form = QueueFilterForm(request.args)
-    form.set_clients(visible_clients(db.session, current_user))
+    clients = visible_clients(db.session, current_user)
+    form.set_clients(clients)
     form.validate()
-    counts = view_counts(db.session, current_user)
-    view = form.value("view") or ("mine" if counts["mine"] else "waiting")
+    open_work = view_counts(db.session, current_user)
+    view = form.value("view") or ("mine" if open_work["mine"] else "waiting")
     ignore = form.ignored(view)
-    stmt = form.apply(
-        visible_tickets(current_user).where(view_clause(view, current_user)),
-        viewer=current_user,
-        ignore=ignore,
-    )
+    stmt = form.apply(queue_tickets(current_user, view), viewer=current_user, ignore=ignore)
+    # Unfiltered, a view's total is the open work its tab counts (the "All" tab shows none).
+    narrowed = any(name != "sort" for name in form.query_args(ignore=ignore))
     pagination = queue_page(
-        db.session, stmt.order_by(*form.ordering()), page=form.value("page"), per_page=PER_PAGE
+        db.session,
+        stmt.order_by(*form.ordering()),
+        page=form.value("page"),
+        per_page=PER_PAGE,
+        total=None if narrowed else open_work[view],
     )
-    live = live_clocks_by_ticket(db.session, [t.id for t in pagination.items])
+    counts = {name: open_work[name] for name in ("mine", "waiting")}
+    pressing = pressing_clocks(db.session, [t.id for t in pagination.items])
     fragment = request.headers.get("X-Fragment") == "rows"
     now = datetime.now(UTC)
     html = render_template(
@@ -113,15 +117,20 @@ def queue():
         view=view,
         view_labels=VIEW_LABELS,
         view_fields=VIEW_FIELDS[view],
+        # The live queue's client filter: the clients just read, not the viewer's relation.
+        client_slugs="*" if current_user.serves_all_clients else [c.slug for c in clients],
         counts=counts,
         filtered=bool(form.query_args(ignore=ignore)),
         pagination=pagination,
-        pressing={ticket_id: pressing_clock(clocks) for ticket_id, clocks in live.items()},
         sort_labels=SORT_LABELS,
         # Per page, not per row: one clock, the viewer's date formats, one URL per link kind.
         now=now,
-        dates=RowDates.for_viewer(now),
-        ticket_url=id_url("agent.ticket", "ticket_id"),
+        shown=row_texts(
+            pagination.items,
+            pressing,
+            dates=RowDates.for_viewer(now),
+            ticket_url=id_url("agent.ticket", "ticket_id"),
+        ),
         take_url=id_url("agent.take", "ticket_id"),
     )
     response = make_response(html)

@@ -13,6 +13,7 @@ from helpdesk.models.tickets import (
     ACTIVE_STATUSES,
     CHANNELS,
     OPEN_STATUSES,
+    PRIORITY_RANK,
     STATUSES,
     IdempotencyKey,
     Message,
@@ -35,6 +36,7 @@ from helpdesk.models.users import (
 __all__ = [
     "ACTIVE_STATUSES",
     "OPEN_STATUSES",
+    "PRIORITY_RANK",
     "AUDIT_KINDS",
     "INTAKE_TOKEN_NAME_MAX",
     "IntakeToken",

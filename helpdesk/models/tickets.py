@@ -13,7 +13,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
     event,
+    literal_column,
+    text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship
@@ -41,7 +44,9 @@ class Ticket(db.Model):
     __table_args__ = (
         UniqueConstraint("client_id", "number"),
         Index("ix_tickets_client_created", "client_id", "created_at"),
-        Index("ix_tickets_client_status", "client_id", "status"),
+        # A client's open work by assignee, language and skill: the queue's tab counts read
+        # the index alone (it also serves every (client_id, status) search).
+        Index("ix_tickets_client_work", "client_id", "status", "assignee_id", "locale", "category"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
         Index("ix_tickets_requester_created", "requester_id", "created_at"),
         Index("ix_tickets_queue", "site_id", "status", "created_at"),
@@ -100,6 +105,39 @@ class Ticket(db.Model):
 
     def __repr__(self) -> str:
         return f"<Ticket {self.id} {self.status}>"
+
+
+# Priorities most urgent first.
+_BY_URGENCY = ("urgent", "high", "normal", "low")
+# Their rank as SQL. The values are literals, not parameters, so that a
+# query's ORDER BY is the very expression of ix_tickets_due_order and reads from it.
+PRIORITY_RANK = case(
+    *(
+        (Ticket.priority == literal_column(f"'{name}'"), literal_column(str(rank)))
+        for rank, name in enumerate(_BY_URGENCY)
+    ),
+    else_=literal_column(str(len(_BY_URGENCY))),
+)
+# PRIORITY_RANK in the index: in parentheses (PostgreSQL takes no other expression there)
+# and laid out as PostgreSQL prints it back, so that `flask db check` sees no change.
+PRIORITY_RANK_INDEXED = text(
+    "(\nCASE\n"
+    + "".join(
+        f"    WHEN priority = '{name}' THEN {rank}\n" for rank, name in enumerate(_BY_URGENCY)
+    )
+    + f"    ELSE {len(_BY_URGENCY)}\nEND)"
+)
+# The queues' default order (due soonest, then priority, then age) with the filters' columns:
+# a page of it reads the first rows of the index instead of sorting every matching ticket.
+Index(
+    "ix_tickets_due_order",
+    Ticket.next_due_at,
+    PRIORITY_RANK_INDEXED,
+    Ticket.created_at,
+    Ticket.id,
+    Ticket.status,
+    Ticket.client_id,
+)
 
 
 class Message(db.Model):

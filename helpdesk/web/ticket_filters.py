@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import Select, or_, select
 from wtforms import IntegerField, SearchField, SelectField
 from wtforms.validators import Length, NumberRange, Optional
 
-from helpdesk.models import ID_MAX, OPEN_STATUSES, Client, Ticket, User
+from helpdesk.models import ID_MAX, OPEN_STATUSES, PRIORITY_RANK, Client, Ticket, User
+from helpdesk.models.types import likely
 from helpdesk.web.forms import PRIORITY_LABELS, STATUS_LABELS, Form, choices, strip_text
 
 SEARCH_MAX = 200
@@ -25,11 +26,6 @@ REFERENCE_RE = re.compile(r"^([a-z0-9][a-z0-9_-]*)-(\d{1,10})$")
 
 STATUS_FILTER_CHOICES = choices(
     [("active", _l("Open work")), ("all", _l("All statuses")), *STATUS_LABELS.items()]
-)
-
-
-PRIORITY_RANK = case(
-    {"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Ticket.priority, else_=4
 )
 
 
@@ -97,7 +93,8 @@ class TicketFilterForm(Form):
         """Narrow a ticket SELECT by the valid filters, except those named in `ignore`."""
         status = None if "status" in ignore else self.value("status")
         if status == "active":
-            stmt = stmt.where(Ticket.status.in_(OPEN_STATUSES))
+            # Open work is most of a list: read it in the wanted order (see `likely`).
+            stmt = stmt.where(likely(Ticket.status.in_(OPEN_STATUSES)))
         elif status in STATUS_LABELS:
             stmt = stmt.where(Ticket.status == status)
         priority = self.value("priority")
