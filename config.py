@@ -91,6 +91,8 @@ class Config:
     PASSWORD_LINK_MINUTES = int(os.environ.get("PASSWORD_LINK_MINUTES", "60"))
     # How long the link that confirms a portal registration's e-mail address works (once).
     CONFIRM_LINK_HOURS = int(os.environ.get("CONFIRM_LINK_HOURS", "48"))
+    # How long the link in an invitation (an account made in the console) sets a password.
+    INVITE_LINK_HOURS = int(os.environ.get("INVITE_LINK_HOURS", "72"))
     # Clients, SLA targets, calendars and sites are cached per process; another process's
     # change to them is seen within this many seconds (0: at every use; negative: no cache).
     WORLD_CACHE_SECONDS = float(os.environ.get("WORLD_CACHE_SECONDS", "1"))

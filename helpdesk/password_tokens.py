@@ -1,11 +1,12 @@
 """Signed account-link tokens: made when the mail is rendered, read back by the link's page.
 
-Two kinds of link share the shape. A password link sets a password; a confirmation link
-proves a portal registration's e-mail address. A token names the user, when the link was
-asked for and a mark of the password hash, signed with SECRET_KEY and a salt per kind, so it
-works for one kind only, in one realm, until it expires (PASSWORD_LINK_MINUTES,
-CONFIRM_LINK_HOURS) and once: a new password changes the mark, and a confirmed address
-ends every confirmation link.
+Three kinds of link share the shape. A password link sets a password; an invitation sets
+the first password of an account an operator made (and lives longer: INVITE_LINK_HOURS); a
+confirmation link proves a portal registration's e-mail address. A token names the user,
+when the link was asked for and a mark of the password hash, signed with SECRET_KEY and a
+salt per kind, so it works for one kind only, in one realm, until it expires
+(PASSWORD_LINK_MINUTES, INVITE_LINK_HOURS, CONFIRM_LINK_HOURS) and once: a new password
+changes the mark, and a confirmed address ends every confirmation link.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from sqlalchemy.orm import Session
 
 from helpdesk.models import STAFF_REALM, User
 
-SALTS = {"password": "helpdesk.password-link", "confirm": "helpdesk.confirm-link"}
+SALTS = {
+    "password": "helpdesk.password-link",
+    "invite": "helpdesk.invite-link",
+    "confirm": "helpdesk.confirm-link",
+}
+# The kinds whose link sets a password (the set-password pages take either).
+SETS_PASSWORD = ("password", "invite")
 TOKEN_MAX = 400  # a genuine token is about 80 characters; longer ones are not even read
 
 
@@ -32,6 +39,8 @@ def lifetime_seconds(kind: str) -> int:
     """How long a link of this kind works."""
     if kind == "confirm":
         return current_app.config["CONFIRM_LINK_HOURS"] * 3600
+    if kind == "invite":
+        return current_app.config["INVITE_LINK_HOURS"] * 3600
     return current_app.config["PASSWORD_LINK_MINUTES"] * 60
 
 

@@ -22,6 +22,8 @@ from helpdesk.web.guards import roles_required
 from helpdesk.web.navigation import safe_next
 
 STATE_LABELS = {"active": _l("Active"), "inactive": _l("Deactivated")}
+INVITE_FIELDS = ("role", "client", "name", "email")
+FIELD_MAX = 300
 TEXT_MAX = 100
 
 
@@ -48,11 +50,18 @@ def home():
 @roles_required("admin")
 def people_list():
     """Everyone, filtered by role, client, state and name or address."""
+    return _list_page()
+
+
+def _list_page(invite: dict | None = None, errors: dict | None = None, status: int = 200):
     clients = {c.slug: c for c in db.session.scalars(select(Client).order_by(Client.name))}
     wanted, shown = _wanted(clients)
     page = directory.people(db.session, wanted)
     return render_template(
         "admin/people.html",
+        invite=invite or {},
+        invite_errors=errors or {},
+        invite_roles=tuple(user_lifecycle.INVITE_SECTIONS),
         page=page,
         by_role=directory.counts_by_role(db.session),
         shown=shown,
@@ -62,7 +71,36 @@ def people_list():
         here=request.full_path.rstrip("?"),
         filtered=any(shown.values()),
         pager_args={key: value for key, value in shown.items() if value},
+    ), status
+
+
+@bp.route("/people/invite", methods=["POST"])
+@roles_required("admin")
+def invite_person():
+    """Make an account and mail the person a link to choose their password."""
+    form = {key: (request.form.get(key) or "")[:FIELD_MAX] for key in INVITE_FIELDS}
+    client = db.session.scalar(select(Client).where(Client.slug == form["client"]))
+    try:
+        user = user_lifecycle.invite(
+            db.session,
+            role=form["role"],
+            client=client,
+            name=form["name"],
+            email=form["email"],
+            actor=current_user._get_current_object(),
+            now=datetime.now(UTC),
+        )
+    except ServiceError as exc:
+        return _list_page(form, exc.fields or {"email": exc.message}, status=422)
+    flash(
+        _(
+            "%(name)s is invited: a link to choose a password is on its way to %(email)s.",
+            name=user.name,
+            email=user.email,
+        ),
+        "success",
     )
+    return redirect(url_for("admin.people_list", q=user.email))
 
 
 def _person(user_id: int) -> User:

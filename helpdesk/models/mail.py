@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from helpdesk.models.users import User
 
 OUTBOX_STATES = ("queued", "sent", "logged", "failed", "skipped")  # skipped: demo history
-OUTBOX_KINDS = ("ack", "reply", "solved", "password", "confirm")
+OUTBOX_KINDS = ("ack", "reply", "solved", "password", "invite", "confirm")
 MESSAGE_ID_MAX = 250
 
 

@@ -179,7 +179,7 @@ def format_when(value: datetime, *, locale: str, zone: str) -> str:
 
 def render(session: Session, mail: OutboundMail) -> EmailMessage:
     """The complete e-mail for a queued mail, in the customer's language and zone."""
-    if mail.kind in ("password", "confirm"):
+    if mail.kind in ("password", "invite", "confirm"):
         return render_account_link(mail)
     config = current_app.config
     ticket, customer = mail.ticket, mail.ticket.requester
@@ -238,6 +238,8 @@ def render_account_link(mail: OutboundMail) -> EmailMessage:
         team = _team(client)
         if mail.kind == "confirm":
             subject = gettext("Confirm your e-mail address")
+        elif mail.kind == "invite":
+            subject = gettext("Your account at %(team)s", team=team)
         else:
             subject = gettext("Set your password")
         body = render_template(
@@ -246,7 +248,7 @@ def render_account_link(mail: OutboundMail) -> EmailMessage:
             client=client,
             link=link_for(user, asked_at=mail.created_at, kind=mail.kind),
             minutes=config["PASSWORD_LINK_MINUTES"],
-            hours=config["CONFIRM_LINK_HOURS"],
+            hours=config["INVITE_LINK_HOURS" if mail.kind == "invite" else "CONFIRM_LINK_HOURS"],
             team=team,
         )
     headers = {"Auto-Submitted": "auto-generated"}

@@ -18,10 +18,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from helpdesk.models import User, UserSession
+from helpdesk.models import STAFF_REALM, Client, User, UserSession
 from helpdesk.notify import publish
-from helpdesk.services import audit, follow_the_sun, sessions
-from helpdesk.services.errors import Conflict
+from helpdesk.services import audit, follow_the_sun, passwords, sessions
+from helpdesk.services.addresses import BadAddress, normalize_email
+from helpdesk.services.errors import Conflict, ValidationFailed
+from helpdesk.services.provisioning import ProvisioningError, provision
 
 # A deactivated agent's tickets are handed off in batches of hand_off's size; a desk with
 # more open tickets than this on one person is handed off by the scheduler's next ticks.
@@ -112,3 +114,61 @@ def _hand_off_all(session: Session, agent: User, now: datetime) -> list[int]:
         if not batch:
             break
     return moved
+
+
+# Whom the People page invites, and the provisioning section each goes in. (Agents have a
+# site and skills: the Agents page makes them.)
+INVITE_SECTIONS = {"customer": "customers", "supervisor": "supervisors", "admin": "admins"}
+
+
+def invite(
+    session: Session,
+    *,
+    role: str,
+    client: Client | None,
+    name: str,
+    email: str,
+    actor: User,
+    now: datetime,
+) -> User:
+    """Make an account through provisioning (its rules and messages, audited as `actor`) and
+    mail the person an invitation link to choose their password; committed.
+
+    ValidationFailed names the bad fields (role, client, name, email); an address that
+    already has an account in that realm is refused rather than changed.
+    """
+    if role not in INVITE_SECTIONS:
+        raise ValidationFailed(
+            _l("Check the highlighted fields."), fields={"role": _l("Choose a role.")}
+        )
+    if role != "admin" and client is None:
+        raise ValidationFailed(
+            _l("Check the highlighted fields."), fields={"client": _l("Choose the client.")}
+        )
+    try:
+        address = normalize_email(email)
+    except BadAddress:
+        raise ValidationFailed(
+            _l("Check the highlighted fields."), fields={"email": _l("Enter an e-mail address.")}
+        ) from None
+    realm = client.id if role != "admin" else STAFF_REALM
+    taken = session.scalar(select(User.id).where(User.realm == realm, User.email == address))
+    if taken is not None:
+        raise ValidationFailed(
+            _l("Check the highlighted fields."),
+            fields={"email": _l("This address already has an account.")},
+        )
+    entry = {"email": address, "name": name}
+    if role != "admin":
+        entry["client"] = client.slug
+    try:
+        provision(session, {INVITE_SECTIONS[role]: [entry]}, now=now, actor=actor)
+    except ProvisioningError as exc:
+        fields = {path.rsplit(".", 1)[-1]: message for path, message in exc.problems}
+        raise ValidationFailed(
+            _l("Check the highlighted fields."), fields=fields or {"email": " ".join(exc.errors)}
+        ) from None
+    user = session.scalar(select(User).where(User.realm == realm, User.email == address))
+    passwords.queue_link(session, user, kind="invite", now=now)
+    session.commit()
+    return user

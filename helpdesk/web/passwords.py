@@ -50,7 +50,18 @@ def ask_page(*, realm: int, realm_name: str, client_id: int | None, sign_in_url:
 def set_page(token: str, *, realm: int, realm_name: str, ask_url: str, home: Callable[[User], str]):
     """The link's page: choose the password, then signed in and sent `home`."""
     now = datetime.now(UTC)
-    user = password_tokens.user_for_token(db.session, token, realm=realm, now=now)
+    user = next(
+        (
+            found
+            for kind in password_tokens.SETS_PASSWORD
+            if (
+                found := password_tokens.user_for_token(
+                    db.session, token, realm=realm, now=now, kind=kind
+                )
+            )
+        ),
+        None,
+    )
     if user is None:
         return render_template("auth/password_link_invalid.html", ask_url=ask_url), 404
     form = NewPasswordForm()

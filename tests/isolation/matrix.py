@@ -589,6 +589,16 @@ MATRIX: dict[str, Entry] = {
         (page("POST", lambda f: f"/admin/intake-tokens/{f.slug}/1/revoke"),),
         why="revoking A's token: admins only",
     ),
+    "admin.invite_person": Entry(
+        (
+            page(
+                "POST",
+                lambda f: "/admin/people/invite",
+                data=lambda f: {"role": "customer", "client": f.slug, "name": "x", "email": "x"},
+            ),
+        ),
+        why="inviting someone into A: admins only, no account is made",
+    ),
     "admin.people_list": Entry(
         (page("GET", lambda f: f"/admin/people?client={f.slug}&q=qzx7"),),
         why="the console's directory of people: admins only",

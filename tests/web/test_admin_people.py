@@ -4,11 +4,17 @@ every other role gets 404."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
+import pytest
+from sqlalchemy import func, select
+
+from helpdesk import password_tokens
 from helpdesk.extensions import socketio
-from helpdesk.models import AuditEvent, User
+from helpdesk.models import AuditEvent, OutboundMail, User
+from helpdesk.notify import outbound
 from tests.conftest import login
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -110,3 +116,88 @@ def test_bad_actions_are_refused(console, kei):
         f"/admin/people/{kei.id}/active", data={"active": "0", "next": "https://evil.test/"}
     )
     assert unsafe.headers["Location"].endswith("/admin/people")
+
+
+def invitation(session, user: User) -> tuple[str, str]:
+    """The subject and the link's path of the invitation mailed to `user`."""
+    session.expire_all()
+    [mail] = session.scalars(
+        select(OutboundMail).where(OutboundMail.user_id == user.id, OutboundMail.kind == "invite")
+    )
+    message = outbound.render(session, mail)
+    [link] = re.findall(r"https?://\S+", message.get_content())
+    return message["Subject"], urlsplit(link).path
+
+
+def test_an_invited_customer_chooses_a_password_from_the_mailed_link(
+    app, console, acme, olga, db_session, page_text
+):
+    answer = console.post(
+        "/admin/people/invite",
+        data={
+            "role": "customer",
+            "client": "acme",
+            "name": "Ines Invited",
+            "email": "Ines@Acme.test",
+        },
+        follow_redirects=True,
+    )
+
+    assert "Ines Invited is invited" in page_text(answer)
+    ines = db_session.scalar(select(User).where(User.email == "ines@acme.test"))
+    assert ines.role == "customer" and ines.client_id == acme.id and ines.password_hash is None
+    provisioned = db_session.scalar(select(AuditEvent).where(AuditEvent.kind == "provision"))
+    assert provisioned.actor_id == olga.id
+    subject, path = invitation(db_session, ines)
+    assert "Acme Corp" in subject and path.startswith("/c/acme/password/")
+    browser = app.test_client()
+    done = browser.post(path, data={"password": "correct horse", "confirm": "correct horse"})
+    assert done.status_code == 302 and browser.get("/c/acme/tickets").status_code == 200
+
+
+def test_an_invitation_link_outlives_a_password_link_but_not_its_own_limit(app, acme, factory):
+    invited = factory.customer(acme, email="late@acme.test")
+    asked = datetime.now(UTC) - timedelta(hours=5)  # past PASSWORD_LINK_MINUTES
+    token = password_tokens.token_for(invited, asked_at=asked, kind="invite")
+    now = datetime.now(UTC)
+    found = password_tokens.user_for_token
+    assert found(factory.session, token, realm=acme.id, now=now, kind="invite") == invited
+    assert found(factory.session, token, realm=acme.id, now=now, kind="password") is None
+    hours = app.config["INVITE_LINK_HOURS"]
+    later = asked + timedelta(hours=hours, minutes=1)
+    assert found(factory.session, token, realm=acme.id, now=later, kind="invite") is None
+
+
+@pytest.mark.parametrize(
+    ("form", "field_message"),
+    [
+        (
+            {"role": "customer", "client": "", "name": "N", "email": "n@acme.test"},
+            "Choose the client.",
+        ),
+        (
+            {"role": "customer", "client": "acme", "name": "N", "email": "not an address"},
+            "Enter an e-mail address.",
+        ),
+        (
+            {"role": "customer", "client": "acme", "name": "N", "email": "kei@example.test"},
+            "This address already has an account.",
+        ),
+        (
+            {"role": "agent", "client": "acme", "name": "N", "email": "n@acme.test"},
+            "Choose a role.",
+        ),
+        (
+            {"role": "supervisor", "client": "acme", "name": "", "email": "n@acme.test"},
+            "must be non-empty text",
+        ),
+    ],
+)
+def test_a_bad_invitation_is_a_form_error_and_makes_no_account(
+    console, kei, db_session, page_text, form, field_message
+):
+    before = db_session.scalar(select(func.count()).select_from(User))
+    answer = console.post("/admin/people/invite", data=form)
+    assert answer.status_code == 422
+    assert field_message in page_text(answer)
+    assert db_session.scalar(select(func.count()).select_from(User)) == before
