@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from helpdesk.admin import people, tokens  # noqa: E402,F401
+from helpdesk.admin import agents, calendars, clients, people, sites, tokens  # noqa: E402,F401

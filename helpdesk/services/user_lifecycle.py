@@ -169,6 +169,13 @@ def invite(
             _l("Check the highlighted fields."), fields=fields or {"email": " ".join(exc.errors)}
         ) from None
     user = session.scalar(select(User).where(User.realm == realm, User.email == address))
-    passwords.queue_link(session, user, kind="invite", now=now)
-    session.commit()
+    send_invitation(session, user, now=now)
     return user
+
+
+def send_invitation(session: Session, user: User, *, now: datetime) -> bool:
+    """Mail a new account's person the invitation to choose their password (committed);
+    False when one went out moments ago."""
+    queued = passwords.queue_link(session, user, kind="invite", now=now)
+    session.commit()
+    return queued

@@ -611,6 +611,82 @@ MATRIX: dict[str, Entry] = {
         (page("POST", lambda f: f"/admin/people/{f.agent.id}/second-factor/reset"),),
         why="resetting A's agent's second factor: admins only",
     ),
+    "admin.clients_list": Entry(
+        (page("GET", lambda f: "/admin/clients"),),
+        why="the console's list of clients: admins only",
+    ),
+    "admin.client_new": Entry(
+        (
+            page("GET", lambda f: "/admin/clients/new"),
+            page("POST", lambda f: "/admin/clients/new", data={"slug": "stolen", "name": "x"}),
+        ),
+        why="adding a client: admins only, nothing is created",
+    ),
+    "admin.client_edit": Entry(
+        (
+            page("GET", lambda f: f"/admin/clients/{f.slug}"),
+            page("POST", lambda f: f"/admin/clients/{f.slug}", data={"name": "stolen"}),
+        ),
+        why="A's client settings and SLA targets: admins only, nothing of A's changes",
+    ),
+    "admin.client_due_preview": Entry(
+        (page("GET", lambda f: f"/admin/sla-preview?slug={f.slug}"),),
+        why="the client form's due-time preview: admins only",
+    ),
+    "admin.calendars_list": Entry(
+        (page("GET", lambda f: "/admin/calendars"),),
+        why="the console's business calendars: admins only",
+    ),
+    "admin.calendar_new": Entry(
+        (
+            page("GET", lambda f: "/admin/calendars/new"),
+            page("POST", lambda f: "/admin/calendars/new", data={"name": "stolen"}),
+        ),
+        why="adding a calendar: admins only, nothing is created",
+    ),
+    "admin.calendar_edit": Entry(
+        (
+            page("GET", lambda f: "/admin/calendars/any"),
+            page("POST", lambda f: "/admin/calendars/any", data={"holidays": "2026-01-01"}),
+        ),
+        why="editing a calendar A's SLA may use: admins only",
+    ),
+    "admin.sites_list": Entry(
+        (page("GET", lambda f: "/admin/sites"),),
+        why="the console's sites and shifts: admins only",
+    ),
+    "admin.site_new": Entry(
+        (
+            page("GET", lambda f: "/admin/sites/new"),
+            page("POST", lambda f: "/admin/sites/new", data={"slug": "stolen", "name": "X"}),
+        ),
+        why="creating a site: admins only, nothing is created for anyone else",
+    ),
+    "admin.site_edit": Entry(
+        (
+            page("GET", lambda f: "/admin/sites/nowhere"),
+            page("POST", lambda f: "/admin/sites/nowhere", data={"name": "X"}),
+        ),
+        why="editing a site's shifts: admins only",
+    ),
+    "admin.agents_list": Entry(
+        (page("GET", lambda f: f"/admin/agents?client={f.slug}"),),
+        why="the console's agents with their load: admins only",
+    ),
+    "admin.agent_new": Entry(
+        (
+            page("GET", lambda f: "/admin/agents/new"),
+            page("POST", lambda f: "/admin/agents/new", data={"email": "x@evil.test"}),
+        ),
+        why="creating an agent: admins only, nobody is created",
+    ),
+    "admin.agent_edit": Entry(
+        (
+            page("GET", lambda f: f"/admin/agents/{f.agent.id}"),
+            page("POST", lambda f: f"/admin/agents/{f.agent.id}", data={"capacity": "99"}),
+        ),
+        why="editing A's agent: admins only, nothing changes",
+    ),
     "supervisor.audit_log": Entry(
         (
             page("GET", lambda f: f"/supervisor/audit?client={f.slug}"),

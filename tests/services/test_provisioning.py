@@ -515,3 +515,11 @@ def test_an_empty_file_changes_nothing(db_session, now, tmp_path):
     path.write_text("# nothing yet\n")
 
     assert provision_file(db_session, path, now=now).lines() == []
+
+
+def test_a_calendar_without_business_hours_is_refused(db_session, now):
+    # SLA clocks on it would never fall due: the filing that started one would fail.
+    data = {"calendars": [{"name": "never", "timezone": "UTC", "hours": {}}]}
+    with pytest.raises(ProvisioningError) as refused:
+        provision(db_session, data, now=now)
+    assert [path for path, _message in refused.value.problems] == ["calendars[0].hours"]

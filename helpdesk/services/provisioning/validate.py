@@ -98,7 +98,12 @@ class Validator(ValueChecks):
 
     def _calendar(self, path: str, item: Mapping) -> dict | None:
         spec = {"name": (True, self._calendar_name)} | self._hours_spec(item)
-        return self._fields(path, item, spec)
+        values = self._fields(path, item, spec)
+        if values is not None and not values.get("hours"):
+            # SLA clocks on a calendar that is never open would never fall due.
+            self.error(f"{path}.hours", _("a calendar needs business hours on at least one day"))
+            return None
+        return values
 
     def _place(self) -> Spec:
         """What clients and sites both have: a slug, a name and a time zone."""

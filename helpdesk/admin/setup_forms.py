@@ -1,0 +1,58 @@
+"""Console forms that save through provisioning (clients, calendars, sites, agents): the
+one-entry document a form becomes, its problems placed beside the fields, and the fingerprint
+that refuses a save made over someone else's."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from helpdesk.services.provisioning import ProvisioningError
+
+FINGERPRINT_FIELD = "fingerprint"
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def fingerprint(stored: Any) -> str:
+    """A digest of an object's stored values as its form shows them (canonical JSON)."""
+    text = json.dumps(
+        stored, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def field_errors(
+    exc: ProvisioningError, prefix: str, field_of: Callable[[str], str | None]
+) -> tuple[dict[str, list[str]], list[str]]:
+    """The refusal's problems by form field, and those no field shows (for the form's head).
+
+    `prefix` is the entry's path ("clients[0]"); `field_of` names the form field of a path
+    inside the entry ("sla.urgent.first_response"), None for none.
+    """
+    fields: dict[str, list[str]] = {}
+    general: list[str] = []
+    for path, message in exc.problems:
+        inner = path[len(prefix) + 1 :] if path.startswith(prefix + ".") else None
+        name = field_of(inner) if inner else None
+        if name is None:
+            general.append(f"{path}: {message}")
+        else:
+            fields.setdefault(name, []).append(str(message))
+    if not exc.problems:
+        general += [str(error) for error in exc.errors]
+    return fields, general
+
+
+def without_indexes(path: str) -> str:
+    """A path with its list positions dropped: "escalation[1]" -> "escalation"."""
+    return _INDEX.sub("", path)
+
+
+def whole_number(text: str) -> Any:
+    """A form's number as provisioning takes it: an int when it is one, else the text as typed
+    (for the validator to refuse with its own message)."""
+    text = text.strip()
+    return int(text) if re.fullmatch(r"\d{1,9}", text) else text
