@@ -5,4 +5,12 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from helpdesk.admin import agents, calendars, clients, people, sites, tokens  # noqa: E402,F401
+from helpdesk.admin import (  # noqa: E402,F401
+    agents,
+    branding,
+    calendars,
+    clients,
+    people,
+    sites,
+    tokens,
+)

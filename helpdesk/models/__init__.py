@@ -8,7 +8,14 @@ from helpdesk.models.scheduler import JobLease
 from helpdesk.models.sessions import RecoveryCode, SiteSetting, SocketConnection, UserSession
 from helpdesk.models.sites import Site
 from helpdesk.models.sla import CLOCK_STATES, SlaClock
-from helpdesk.models.tenancy import ESCALATIONS, PRIORITIES, Calendar, Client, SlaTarget
+from helpdesk.models.tenancy import (
+    ESCALATIONS,
+    PRIORITIES,
+    Calendar,
+    Client,
+    ClientLogo,
+    SlaTarget,
+)
 from helpdesk.models.tickets import (
     ACTIVE_STATUSES,
     CHANNELS,
@@ -57,6 +64,7 @@ __all__ = [
     "Attachment",
     "Calendar",
     "Client",
+    "ClientLogo",
     "IdempotencyKey",
     "JobLease",
     "MailMessageId",

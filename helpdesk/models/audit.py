@@ -37,6 +37,7 @@ AUDIT_KINDS = (
     "export",
     "user_deactivated",
     "user_reactivated",
+    "client_branding",
 )
 USER_AGENT_MAX = 200
 IP_MAX = 45  # an IPv6 address in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.extensions import db
@@ -29,6 +29,10 @@ class Client(db.Model):
     escalation: Mapped[list] = mapped_column(JSON, default=lambda: ["notify_supervisors"])
     ticket_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Branding: the portal's and the mails' accent colour (#rrggbb, readable with white text)
+    # and the SHA-256 of the logo in client_logos (its version in the logo's address).
+    accent_color: Mapped[str | None] = mapped_column(String(7))
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
 
     sla_targets: Mapped[list[SlaTarget]] = relationship(
         back_populates="client", cascade="all, delete-orphan"
@@ -72,3 +76,17 @@ class SlaTarget(db.Model):
 
     client: Mapped[Client] = relationship(back_populates="sla_targets")
     calendar: Mapped[Calendar | None] = relationship()
+
+
+class ClientLogo(db.Model):
+    """A client's logo image (PNG, JPEG, GIF or WebP), served on its portal and in its mails."""
+
+    __tablename__ = "client_logos"
+
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+

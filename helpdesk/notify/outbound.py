@@ -211,7 +211,7 @@ def render(session: Session, mail: OutboundMail) -> EmailMessage:
     if mail.kind != "reply":
         headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
     subject = f"[{ticket.reference}] {ticket.subject}"
-    return _compose(mail, subject, team, customer.name, body, locale, headers)
+    return _compose(mail, subject, team, customer.name, body, locale, headers, client)
 
 
 def reply_to(ticket: Ticket, customer: User, team: str) -> Address:
@@ -252,7 +252,7 @@ def render_account_link(mail: OutboundMail) -> EmailMessage:
             team=team,
         )
     headers = {"Auto-Submitted": "auto-generated"}
-    return _compose(mail, subject, team, user.name, body, locale, headers)
+    return _compose(mail, subject, team, user.name, body, locale, headers, client)
 
 
 def _team(client) -> str:
@@ -261,11 +261,19 @@ def _team(client) -> str:
 
 
 def _compose(
-    mail: OutboundMail, subject: str, team: str, name: str, body: str, locale: str, headers: dict
+    mail: OutboundMail,
+    subject: str,
+    team: str,
+    name: str,
+    body: str,
+    locale: str,
+    headers: dict,
+    client=None,
 ) -> EmailMessage:
     """The e-mail every kind shares: the team to the recipient, dated, with its Message-ID.
 
-    Checked before it goes anywhere: the headers that come out are exactly those put in.
+    A branded client's mail also has an HTML part: the same text under its logo and accent
+    colour. Checked before it goes anywhere: the headers that come out are exactly those put in.
     """
     msg = EmailMessage()
     msg["Subject"] = header_text(subject)
@@ -276,9 +284,31 @@ def _compose(
     for header, value in headers.items():
         msg[header] = value
     msg.set_content(body)
+    if client is not None and (client.accent_color or client.logo_sha256):
+        msg.add_alternative(branded_html(client, team, body, locale), subtype="html")
     msg["Content-Language"] = locale.replace("_", "-")  # after set_content, which clears it
     check_headers(msg)
     return msg
+
+
+def branded_html(client, team: str, body: str, locale: str) -> str:
+    """The HTML part of a branded client's mail: its logo and accent around the plain text
+    (escaped by the template; links stay links). Images load from PUBLIC_URL."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    logo = None
+    if client.logo_sha256:
+        logo = f"{base}/c/{client.slug}/logo?v={client.logo_sha256[:16]}"
+    paragraphs = [part.strip("\n") for part in body.split("\n\n") if part.strip()]
+    return render_template(
+        "mail/branded.html",
+        client=client,
+        team=team,
+        logo=logo,
+        accent=client.accent_color or "#1d5fc4",
+        paragraphs=paragraphs,
+        rtl=locale.split("_")[0] in ("ar", "he", "fa", "ur"),
+        lang=locale.replace("_", "-"),
+    )
 
 
 def header_text(text: str) -> str:

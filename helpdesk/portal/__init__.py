@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("portal", __name__)
 
-from helpdesk.portal import confirm, routes, settings  # noqa: E402,F401
+from helpdesk.portal import brand, confirm, routes, settings  # noqa: E402,F401

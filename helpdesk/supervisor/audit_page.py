@@ -42,6 +42,7 @@ KIND_LABELS = {
     "export": _l("Export"),
     "user_deactivated": _l("Account deactivated"),
     "user_reactivated": _l("Account reactivated"),
+    "client_branding": _l("Branding changed"),
 }
 
 

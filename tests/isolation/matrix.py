@@ -599,6 +599,25 @@ MATRIX: dict[str, Entry] = {
         ),
         why="inviting someone into A: admins only, no account is made",
     ),
+    "admin.client_branding": Entry(
+        (
+            page("GET", lambda f: f"/admin/clients/{f.slug}/branding"),
+            page(
+                "POST",
+                lambda f: f"/admin/clients/{f.slug}/branding",
+                data={"accent_color": "#000000"},
+            ),
+        ),
+        why="A's logo and colour in the console: admins only, nothing changes for anyone else",
+    ),
+    "portal.logo": Entry(
+        (public("GET", lambda f: f"/c/{f.slug}/logo", outcomes=("404",)),),
+        why="a client's public brand image (A has none here): no tenant data behind it",
+    ),
+    "portal.brand_css": Entry(
+        (public("GET", lambda f: f"/c/{f.slug}/brand.css"),),
+        why="a client's public brand colours: no tenant data behind it",
+    ),
     "admin.people_list": Entry(
         (page("GET", lambda f: f"/admin/people?client={f.slug}&q=qzx7"),),
         why="the console's directory of people: admins only",

@@ -85,7 +85,10 @@ def test_no_template_has_inline_script_handlers_or_style_attributes(path):
         assert "src=" in attributes, f"inline script in {path.name}"
         assert not body.strip(), f"script with a body in {path.name}"
     assert not re.search(r"<[a-z][^>]*\son[a-z]+\s*=", html, re.I), f"on* handler in {path.name}"
-    assert not re.search(r"<[a-z][^>]*\sstyle\s*=", html, re.I), f"style attribute in {path.name}"
+    # Mail is not served under the CSP, and mail programs keep only inline styles: a mail's
+    # HTML part may carry style attributes (never scripts or handlers).
+    if path.parent.name != "mail":
+        assert not re.search(r"<[a-z][^>]*\sstyle\s*=", html, re.I), f"style in {path.name}"
     assert "javascript:" not in html.lower(), f"javascript: URL in {path.name}"
 
 
