@@ -34,6 +34,11 @@ class ProvisioningChange(Response):
     kind: Kind
     key: str = Field(description="Slug, calendar name, e-mail, or client:e-mail (customers).")
     fields: list[str] = Field(description="The keys an update changed.")
+    values: dict[str, dict] | None = Field(
+        default=None,
+        description="Per changed key, its value before and after (a secret: only that it "
+        "changed); the audit log keeps the same.",
+    )
 
 
 class ProvisioningSummary(Response):

@@ -246,7 +246,13 @@ def test_a_changed_entry_is_reported_as_an_update_of_its_fields(
     summary = client.post(URL, data=changed, headers=as_admin | YAML).get_json()
 
     assert summary["changes"] == [
-        {"action": "updated", "kind": "agent", "key": "zoe@provider.test", "fields": ["capacity"]}
+        {
+            "action": "updated",
+            "kind": "agent",
+            "key": "zoe@provider.test",
+            "fields": ["capacity"],
+            "values": {"capacity": {"before": 7, "after": 9}},
+        }
     ]
     assert summary["lines"] == ["updated agent zoe@provider.test (capacity)"]
 

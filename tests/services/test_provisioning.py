@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from helpdesk.extensions import db
 from helpdesk.i18n import normalize_locale
-from helpdesk.models import STAFF_REALM, Calendar, Client, Site, SlaTarget, User
+from helpdesk.models import STAFF_REALM, AuditEvent, Calendar, Client, Site, SlaTarget, User
 from helpdesk.services import provisioning
 from helpdesk.services.auth import token_digest
 from helpdesk.services.provisioning import ProvisioningError, provision, provision_file
@@ -523,3 +523,30 @@ def test_a_calendar_without_business_hours_is_refused(db_session, now):
     with pytest.raises(ProvisioningError) as refused:
         provision(db_session, data, now=now)
     assert [path for path, _message in refused.value.problems] == ["calendars[0].hours"]
+
+
+def test_an_update_is_audited_with_each_fields_value_before_and_after(db_session, now):
+    provision(
+        db_session, {"sites": [{"slug": "mnl", "name": "Manila", "timezone": "UTC"}]}, now=now
+    )
+    change = {"sites": [{"slug": "mnl", "name": "Manila North", "timezone": "Asia/Manila"}]}
+    provision(db_session, change, now=now)
+    from_audit = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.kind == "provision").order_by(AuditEvent.id)
+    ).all()[-1]
+    [item] = from_audit.data["items"]
+    assert item["values"] == {
+        "name": {"before": "Manila", "after": "Manila North"},
+        "timezone": {"before": "UTC", "after": "Asia/Manila"},
+    }
+
+
+def test_a_changed_secret_is_audited_only_as_changed(db_session, now):
+    client = {"slug": "acme", "name": "Acme", "timezone": "UTC", "intake_token": "first-token-1234"}
+    provision(db_session, {"clients": [client]}, now=now)
+    provision(db_session, {"clients": [client | {"intake_token": "second-token-5678"}]}, now=now)
+    event = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.kind == "provision").order_by(AuditEvent.id)
+    ).all()[-1]
+    assert event.data["items"][0]["values"] == {"intake_token": {"changed": True}}
+    assert "second-token" not in str(event.data)

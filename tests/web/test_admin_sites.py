@@ -13,6 +13,7 @@ from sqlalchemy import select
 from helpdesk.extensions import db
 from helpdesk.models import AuditEvent, Site
 from helpdesk.services import world_cache
+from helpdesk.services.provisioning import provision
 from tests.conftest import login
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -192,3 +193,15 @@ def test_a_second_admin_saving_over_a_change_is_refused_with_what_is_stored_now(
     assert 'value="Renamed"' in stale.get_data(as_text=True)
     db_session.expire_all()
     assert anywhere.name == "Renamed"
+
+
+def test_a_console_change_shows_its_values_before_and_after_in_the_audit_log(
+    app, factory, page_text
+):
+    site = factory.site("mnl", name="Manila", timezone="UTC")
+    http = app.test_client()
+    login(http, factory.admin(name="Olga Operator", email="olga-audit@provider.test"))
+    change = {"slug": site.slug, "name": "Manila North", "timezone": "UTC"}
+    provision(factory.session, {"sites": [change]}, now=factory.now)
+    text = page_text(http.get("/supervisor/audit?kind=provision"))
+    assert 'mnl, name: "Manila" → "Manila North"' in text

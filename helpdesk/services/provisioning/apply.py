@@ -71,7 +71,11 @@ def provision(
         applier.apply(plan)
         if report.changes:  # the audit event commits with the changes it lists
             audit.record_request(
-                session, "provision", now=now, actor=actor, data={"changes": report.lines()}
+                session,
+                "provision",
+                now=now,
+                actor=actor,
+                data={"changes": report.lines(), "items": report.items},
             )
         # People whose password was reset or whose access shrank are signed out everywhere.
         ended = [
@@ -95,14 +99,45 @@ def provision(
     return report
 
 
-def _set(obj: Any, values: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> list[str]:
-    """Assign the attributes that differ; the labels of those that changed."""
+# Fields whose values never go into the audit log (only that they changed).
+SECRET_FIELDS = ("intake_token", "password")
+
+
+def _set(
+    obj: Any,
+    values: Mapping[str, Any],
+    labels: Mapping[str, str] | None = None,
+    diff: dict | None = None,
+) -> list[str]:
+    """Assign the attributes that differ; the labels of those that changed.
+
+    With `diff`, each changed field's value before and after goes into it (the audit log's
+    record of the change), but a secret's only as changed.
+    """
     changed = []
     for attr, value in values.items():
-        if getattr(obj, attr) != value:
+        old = getattr(obj, attr)
+        if old != value:
             setattr(obj, attr, value)
-            changed.append((labels or {}).get(attr, attr))
+            label = (labels or {}).get(attr, attr)
+            changed.append(label)
+            if diff is not None:
+                diff[label] = (
+                    {"changed": True}
+                    if label in SECRET_FIELDS
+                    else {"before": _plain(old), "after": _plain(value)}
+                )
     return changed
+
+
+def _plain(value: Any) -> Any:
+    """A value as the audit log's JSON keeps it (a related object by its slug or name)."""
+    if value is None or isinstance(value, str | int | float | bool | list | dict):
+        return value
+    for attr in ("slug", "name", "email"):
+        if hasattr(value, attr):
+            return getattr(value, attr)
+    return str(value)
 
 
 class _Applier:
@@ -153,7 +188,8 @@ class _Applier:
             self.session.add(cal)
             self.report.created("calendar", v["name"])
         else:
-            self.report.updated("calendar", v["name"], _set(cal, fields))
+            diff: dict = {}
+            self.report.updated("calendar", v["name"], _set(cal, fields, diff=diff), diff)
         self.calendars[v["name"]] = cal
 
     def _client(self, v: dict) -> None:
@@ -175,14 +211,15 @@ class _Applier:
                 ticket_seq=0,
             )
             self.session.add(client)
-        changed = _set(client, fields, {"intake_token_hash": "intake_token"})
+        diff: dict = {}
+        changed = _set(client, fields, {"intake_token_hash": "intake_token"}, diff)
         self.clients[v["slug"]] = client
         if "sla" in v:
             changed += self._sla(client, v["sla"])
         if created:
             self.report.created("client", v["slug"])
         else:
-            self.report.updated("client", v["slug"], changed)
+            self.report.updated("client", v["slug"], changed, diff)
 
     def _sla(self, client: Client, policy: dict[str, dict]) -> list[str]:
         """Make the client's targets exactly the file's; priorities left out are removed."""
@@ -220,7 +257,8 @@ class _Applier:
             self.session.add(site)
             self.report.created("site", v["slug"])
         else:
-            self.report.updated("site", v["slug"], _set(site, fields))
+            diff = {}
+            self.report.updated("site", v["slug"], _set(site, fields, diff=diff), diff)
         self.sites[v["slug"]] = site
 
     def _user(self, role: str, v: dict) -> None:
@@ -252,7 +290,8 @@ class _Applier:
                 fields["capacity"] = v["capacity"]
             if "shift" in v:
                 fields["shift_override"] = v["shift"]
-        changed = _set(user, fields, {"shift_override": "shift"})
+        diff: dict = {}
+        changed = _set(user, fields, {"shift_override": "shift"}, diff)
         if "password" in v and not user.check_password(v["password"]):
             chosen = (
                 user.password_hash is not None
@@ -276,7 +315,7 @@ class _Applier:
         if created:
             self.report.created(role, key)
         else:
-            self.report.updated(role, key, changed)
+            self.report.updated(role, key, changed, diff)
 
     def _agent_lists(self, user: User, v: dict) -> list[str]:
         """Languages, skills and served clients: replaced by the file's lists when given."""

@@ -54,8 +54,9 @@ class ProvisioningReport:
         )
         self._item("kept_password", kind, key)
 
-    def updated(self, kind: str, key: str, fields: list[str]) -> None:
-        """Record changed fields of an existing object (only tallied if none changed)."""
+    def updated(self, kind: str, key: str, fields: list[str], diff: dict | None = None) -> None:
+        """Record changed fields of an existing object (only tallied if none changed); `diff`
+        holds their values before and after, where known."""
         if fields:
             self.changes.append(
                 _(
@@ -66,4 +67,6 @@ class ProvisioningReport:
                 )
             )
             self._item("updated", kind, key, fields)
+            if diff:
+                self.items[-1]["values"] = diff
         self.counts[kind]["updated" if fields else "unchanged"] += 1
