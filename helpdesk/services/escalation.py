@@ -16,7 +16,9 @@ from helpdesk.services import follow_the_sun, sla
 def escalate(session: Session, clock: SlaClock, *, now: datetime) -> list[str]:
     """Apply the client's escalation actions to a breached clock's ticket; returns the actions."""
     ticket = clock.ticket
-    actions = list(ticket.client.escalation or ["notify_supervisors"])
+    escalation = ticket.client.escalation
+    # An empty list is a choice (nobody told, nothing changed); a missing one is the default.
+    actions = list(["notify_supervisors"] if escalation is None else escalation)
     for action in actions:
         data = {"action": action, "metric": clock.metric, "cycle": clock.cycle}
         if action == "raise_priority":

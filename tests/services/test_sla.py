@@ -150,6 +150,16 @@ def test_a_breach_escalates_as_the_client_configured(factory, acme, now):
     assert clock(ticket, "resolution").due_at == now + 240 * MIN
 
 
+def test_a_client_that_chose_no_escalation_gets_none_on_a_breach(factory, acme, now):
+    acme.escalation = []  # the console's escalation boxes all unticked
+    factory.session.commit()
+    ticket = factory.ticket(acme, priority="high")
+    sla_scan.scan(db.session, now=now + 61 * MIN)
+    db.session.refresh(ticket)
+    assert ticket.priority == "high"
+    assert not [e for e in ticket.events if e.kind == "escalated"]
+
+
 @pytest.fixture
 def rerouting(factory):
     """A client whose breaches reroute (normal: 10 minutes to respond), and a 24x7 site."""
