@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from helpdesk.admin import bp
+from helpdesk.admin.setup_forms import lock_for_edit
 from helpdesk.admin.sites import actor, fingerprint, now, problems_by_field, split_list
 from helpdesk.extensions import db
 from helpdesk.models import STAFF_REALM, Client, Site, User
@@ -217,6 +218,7 @@ def agent_edit(agent_id: int):
     if request.method == "GET":
         return _render(agent, _form_of(agent))
     mark = request.form.get("fingerprint")
+    lock_for_edit(agent)
     if mark != fingerprint(_stored(agent)):
         return _render(agent, _form_of(agent), status=409, stale=True)
     values = _posted() | {"email": agent.email}

@@ -15,7 +15,13 @@ from sqlalchemy import func, select
 
 from helpdesk.admin import bp
 from helpdesk.admin.ics import MAX_BYTES, NotICalendar, holiday_dates
-from helpdesk.admin.setup_forms import FINGERPRINT_FIELD, field_errors, fingerprint, without_indexes
+from helpdesk.admin.setup_forms import (
+    FINGERPRINT_FIELD,
+    field_errors,
+    fingerprint,
+    lock_for_edit,
+    without_indexes,
+)
 from helpdesk.domain.calendar import WEEKDAYS
 from helpdesk.extensions import db
 from helpdesk.i18n import Number, zone_names
@@ -168,6 +174,7 @@ def _imported(values: dict) -> tuple[int, dict | None]:
 def _save(values: dict, calendar: Calendar | None):
     stamp = request.form.get(FINGERPRINT_FIELD, "")
     if calendar is not None:
+        lock_for_edit(calendar)
         stored = _stored(calendar)
         if fingerprint(stored) != stamp:
             flash(

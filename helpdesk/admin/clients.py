@@ -21,6 +21,7 @@ from helpdesk.admin.setup_forms import (
     FINGERPRINT_FIELD,
     field_errors,
     fingerprint,
+    lock_for_edit,
     whole_number,
     without_indexes,
 )
@@ -249,6 +250,7 @@ def _save(values: dict, client: Client | None):
     trying = request.form.get("action") == "preview"
     stamp = request.form.get(FINGERPRINT_FIELD, "")
     if client is not None and not trying:
+        lock_for_edit(client)
         stored = _stored(client)
         if fingerprint(stored) != stamp:
             flash(

@@ -10,6 +10,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import inspect, update
+
+from helpdesk.extensions import db
 from helpdesk.services.provisioning import ProvisioningError
 
 FINGERPRINT_FIELD = "fingerprint"
@@ -56,3 +59,15 @@ def whole_number(text: str) -> Any:
     (for the validator to refuse with its own message)."""
     text = text.strip()
     return int(text) if re.fullmatch(r"\d{1,9}", text) else text
+
+
+def lock_for_edit(obj: Any) -> None:
+    """Hold the object's row until this request's save commits, then reload it: a no-op
+    UPDATE takes PostgreSQL's row lock (SQLite's write lock), so two admins saving the same
+    object at once are served one after the other, and the second one's fingerprint check
+    sees the first one's change."""
+    state = inspect(obj)
+    key = state.mapper.primary_key[0]
+    stmt = update(state.mapper.local_table).where(key == state.identity[0]).values({key.key: key})
+    db.session.execute(stmt)
+    db.session.refresh(obj)

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from helpdesk.admin import bp
-from helpdesk.admin.setup_forms import fingerprint
+from helpdesk.admin.setup_forms import fingerprint, lock_for_edit
 from helpdesk.domain.calendar import WEEKDAYS
 from helpdesk.extensions import db
 from helpdesk.models import Site, User
@@ -273,6 +273,7 @@ def site_edit(slug: str):
         return _render(site, _form_of(site))
     values = _posted()
     values["slug"] = site.slug
+    lock_for_edit(site)
     if request.form.get("fingerprint") != fingerprint(_stored(site)):
         return _render(site, _form_of(site), status=409, stale=True)
     document = _document(site.slug, values)

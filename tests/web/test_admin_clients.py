@@ -6,12 +6,15 @@ else's is refused; every other role gets 404."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import timedelta
 from html import unescape
 
 import pytest
 from sqlalchemy import select
 
+from helpdesk.admin.setup_forms import lock_for_edit
 from helpdesk.extensions import db
 from helpdesk.models import AuditEvent, Client, SlaClock, SlaTarget
 from helpdesk.services import world_cache
@@ -282,3 +285,34 @@ def test_the_preview_shows_when_each_priority_would_be_due(console, acme_sla, pa
     html = answer.get_json()["html"]
     assert "Times in UTC." in plain(html) or "(UTC)" in plain(html)
     assert 'data-priority="urgent"' in html and "<dl" in html
+
+
+def test_two_saves_of_one_object_are_served_one_after_the_other(app, factory):
+    # The second save waits for the first to commit before it reads the fingerprint, so it
+    # sees the first one's change (and is refused) instead of writing over it.
+    client = factory.client("serial")
+    factory.session.commit()
+    first_holds, waited = threading.Event(), {}
+
+    def first():
+        with app.app_context():
+            held = db.session.get(Client, client.id)
+            lock_for_edit(held)
+            first_holds.set()
+            time.sleep(0.4)
+            db.session.commit()
+
+    def second():
+        with app.app_context():
+            first_holds.wait(5)
+            started = time.monotonic()
+            lock_for_edit(db.session.get(Client, client.id))
+            waited["seconds"] = time.monotonic() - started
+            db.session.rollback()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert waited["seconds"] >= 0.3
