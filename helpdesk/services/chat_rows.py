@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import bindparam, event, insert, inspect, update
-from sqlalchemy.orm import MANYTOONE, ONETOMANY, Session, make_transient_to_detached
+from sqlalchemy import bindparam, insert, inspect, update
+from sqlalchemy.orm import MANYTOONE, ONETOMANY, Session
 from sqlalchemy.orm.exc import StaleDataError, UnmappedColumnError
 
 from helpdesk.models import Message, SlaClock, Ticket, TicketEvent
-from helpdesk.services.rows import insert_now
+from helpdesk.services.rows import attach_inserted, insert_now
 
-_ATTACHED = "chat_rows.attached"
 _EVENTS = TicketEvent.__table__
 _EVENT_COLUMNS = ("ticket_id", "kind", "actor_id", "data", "at", "message_id")
 _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
@@ -112,13 +111,10 @@ def _insert_events(session: Session, connection, events: list) -> None:
             obj.data = {**obj.data, "message_id": message.id}  # TicketEvent's before_insert
         rows.append({key: getattr(obj, key) for key in _EVENT_COLUMNS})
     ids = connection.execute(_INSERT_EVENTS, rows).scalars().all()
-    attached = session.info.setdefault(_ATTACHED, [])
     for obj, new_id in zip(events, ids, strict=True):
         session.expunge(obj)
         obj.id = new_id
-        make_transient_to_detached(obj)
-        session.add(obj)
-        attached.append(obj)
+    attach_inserted(session, events)
 
 
 def _parent_keys(obj) -> None:
@@ -198,18 +194,3 @@ def _attributes(cls) -> tuple[dict, dict]:
 @functools.cache
 def _many_to_one(cls) -> tuple:
     return tuple(rel for rel in inspect(cls).relationships if rel.direction is MANYTOONE)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session: Session, previous) -> None:
-    # The events inserted here are gone with the transaction: so are their objects.
-    if previous.nested:
-        return
-    for obj in session.info.pop(_ATTACHED, ()):
-        if obj in session:
-            session.expunge(obj)
-
-
-@event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    session.info.pop(_ATTACHED, None)

@@ -47,6 +47,12 @@ def insert_now(session: Session, *objs) -> None:
         groups.setdefault(given, []).append(obj)
     for given, group in groups.items():
         _insert(session, mapper.local_table, columns, given, group)
+    attach_inserted(session, objs)
+
+
+def attach_inserted(session: Session, objs) -> None:
+    """Attach objects whose rows were just inserted (their ids set) as persistent, as if
+    loaded; they leave the session again if the transaction rolls back."""
     inserted = session.info.setdefault(_INSERTED, [])
     for obj in objs:
         make_transient_to_detached(obj)

@@ -76,28 +76,21 @@ def _current(session: Session, seconds: float) -> None:
 
 
 def _cached(session: Session, key: tuple, load: Callable[[Session], Any]):
-    seconds = _seconds()
-    if seconds < 0:
-        return load(session)
-    _current(session, seconds)
-    entry = _cache.entries.get(key, _MISSING)
-    if entry is _MISSING:
-        version = _cache.version
-        # Loaded apart from the request's session, so the cache holds detached rows that
-        # nothing expires; the request gets its own copy below.
-        with Session(bind=session.get_bind(), expire_on_commit=False) as apart:
-            row = load(apart)
-        entry = _NONE if row is None else row
-        with _cache.lock:
-            if _cache.version is version:
-                _cache.entries[key] = entry
+    # An ORM row, loaded apart from the request's session, so the cache holds detached rows
+    # that nothing expires; the request gets its own copy through merge, which reads nothing.
+    def apart(session: Session):
+        with Session(bind=session.get_bind(), expire_on_commit=False) as other:
+            row = load(other)
+        return _NONE if row is None else row
+
+    entry = _cached_value(session, key, apart)
     if entry is _NONE:
         return None
     return session.merge(entry, load=False)
 
 
 def _cached_value(session: Session, key: tuple, load: Callable[[Session], Any]):
-    # For plain values (ids): kept as they are, nothing to merge into the session.
+    # A value kept as it is (an id, or a detached row for _cached).
     seconds = _seconds()
     if seconds < 0:
         return load(session)
