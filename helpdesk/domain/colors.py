@@ -11,7 +11,7 @@ WHITE = "#ffffff"
 
 
 def normalize(value: str) -> str | None:
-    """"#RRGGBB" in lower case, or None when the text is not such a colour."""
+    """ "#RRGGBB" in lower case, or None when the text is not such a colour."""
     value = value.strip()
     return value.lower() if HEX.fullmatch(value) else None
 

@@ -89,4 +89,3 @@ class ClientLogo(db.Model):
     content_type: Mapped[str] = mapped_column(String(32))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
