@@ -11,8 +11,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from helpdesk.admin import bp
-from helpdesk.admin.setup_forms import lock_for_edit
-from helpdesk.admin.sites import actor, fingerprint, now, problems_by_field, split_list
+from helpdesk.admin.setup_forms import (
+    actor,
+    fingerprint,
+    lock_for_edit,
+    now,
+    problems_by_field,
+    split_list,
+)
 from helpdesk.extensions import db
 from helpdesk.models import STAFF_REALM, Client, Site, User
 from helpdesk.services import routing, user_lifecycle

@@ -8,15 +8,19 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from flask_login import current_user
 from sqlalchemy import inspect, update
 
 from helpdesk.extensions import db
+from helpdesk.models import User
 from helpdesk.services.provisioning import ProvisioningError
 
 FINGERPRINT_FIELD = "fingerprint"
 _INDEX = re.compile(r"\[\d+\]")
+SPLIT = re.compile(r"[,;\s]+")
 
 
 def fingerprint(stored: Any) -> str:
@@ -71,3 +75,31 @@ def lock_for_edit(obj: Any) -> None:
     stmt = update(state.mapper.local_table).where(key == state.identity[0]).values({key.key: key})
     db.session.execute(stmt)
     db.session.refresh(obj)
+
+
+def problems_by_field(exc: ProvisioningError, section: str, field_of) -> dict[str, list[str]]:
+    """The validator's problems under the form's fields ("form" for the rest).
+
+    `field_of` maps the path after the entry (e.g. "shifts.mon[0]") to a field name or None.
+    """
+    prefix = f"{section}[0]."
+    errors: dict[str, list[str]] = {}
+    for path, message in exc.problems:
+        name = field_of(path[len(prefix) :]) if path.startswith(prefix) else None
+        errors.setdefault(name or "form", []).append(str(message))
+    if not exc.problems:
+        errors["form"] = [str(e) for e in exc.errors]
+    return errors
+
+
+def split_list(text: str) -> list[str]:
+    """Comma, semicolon, space or line separated items of a text field."""
+    return [item for item in SPLIT.split(text or "") if item]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def actor() -> User:
+    return current_user._get_current_object()

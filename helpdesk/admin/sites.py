@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from helpdesk.admin import bp
-from helpdesk.admin.setup_forms import fingerprint, lock_for_edit
+from helpdesk.admin.setup_forms import (
+    actor,
+    fingerprint,
+    lock_for_edit,
+    now,
+    problems_by_field,
+    split_list,
+)
 from helpdesk.domain.calendar import WEEKDAYS
 from helpdesk.extensions import db
 from helpdesk.models import Site, User
@@ -26,7 +31,6 @@ from helpdesk.web.coverage_grid import coverage_grid, monday_of
 from helpdesk.web.guards import roles_required
 from helpdesk.web.ticket_page import language_name, names_of_sites
 
-SPLIT = re.compile(r"[,;\s]+")
 WEEKDAY_LABELS = {
     "mon": _l("Monday"),
     "tue": _l("Tuesday"),
@@ -37,34 +41,6 @@ WEEKDAY_LABELS = {
     "sun": _l("Sunday"),
 }
 ANY_CLIENT = 0  # coverage per language across the desk: every agent counts as serving it
-
-
-def problems_by_field(exc: ProvisioningError, section: str, field_of) -> dict[str, list[str]]:
-    """The validator's problems under the form's fields ("form" for the rest).
-
-    `field_of` maps the path after the entry (e.g. "shifts.mon[0]") to a field name or None.
-    """
-    prefix = f"{section}[0]."
-    errors: dict[str, list[str]] = {}
-    for path, message in exc.problems:
-        name = field_of(path[len(prefix) :]) if path.startswith(prefix) else None
-        errors.setdefault(name or "form", []).append(str(message))
-    if not exc.problems:
-        errors["form"] = [str(e) for e in exc.errors]
-    return errors
-
-
-def split_list(text: str) -> list[str]:
-    """Comma, semicolon, space or line separated items of a text field."""
-    return [item for item in SPLIT.split(text or "") if item]
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def actor() -> User:
-    return current_user._get_current_object()
 
 
 # -- the site form
